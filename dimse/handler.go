@@ -1,0 +1,55 @@
+package dimse
+
+import (
+	"context"
+	"net"
+)
+
+// DIMSE status codes used by C-ECHO and C-STORE (PS3.7 Annex C, PS3.4 B.2.3).
+const (
+	StatusSuccess              uint16 = 0x0000
+	StatusOutOfResources       uint16 = 0xA700
+	StatusDataSetDoesNotMatch  uint16 = 0xA900
+	StatusCannotUnderstand     uint16 = 0xC000
+	StatusSOPClassNotSupported uint16 = 0x0122
+)
+
+// AssociationInfo describes the association an instance arrived on.
+type AssociationInfo struct {
+	CallingAE string   // the peer's AE title
+	CalledAE  string   // our AE title as the peer addressed it
+	PeerAddr  net.Addr // remote address
+	ID        string   // association identifier for logs
+}
+
+// StoreRequest is what is known of a C-STORE before its dataset is received.
+type StoreRequest struct {
+	Assoc                   AssociationInfo
+	MessageID               uint16
+	SOPClassUID             string // AffectedSOPClassUID from the command
+	SOPInstanceUID          string // AffectedSOPInstanceUID from the command
+	TransferSyntaxUID       string // negotiated for the presentation context
+	MoveOriginatorAE        string
+	MoveOriginatorMessageID uint16
+}
+
+// StoredInstance is a received instance: a complete Part 10 file, already fsynced, in a
+// temporary location chosen by the SCP.
+type StoredInstance struct {
+	StoreRequest
+	Path string // fsynced Part 10 file; the handler owns it (must rename or remove it)
+	Size int64  // bytes of the Part 10 file
+}
+
+// StoreHandler receives instances from the C-STORE SCP.
+//
+// Admit is called before the dataset is read: a non-success status (e.g. StatusOutOfResources when the
+// disk is below its watermark) makes the SCP discard the dataset without writing it and answer with that status.
+//
+// Store is called after the Part 10 file has been written and fsynced. The C-STORE response carries the
+// returned status, so the handler must return StatusSuccess only once the instance is durable in its final
+// place (renamed, directory fsynced, record committed or recoverable from the file).
+type StoreHandler interface {
+	Admit(ctx context.Context, req *StoreRequest) uint16
+	Store(ctx context.Context, inst *StoredInstance) (uint16, error)
+}
