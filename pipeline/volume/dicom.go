@@ -1,0 +1,454 @@
+package volume
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"math"
+	"strconv"
+	"strings"
+
+	"github.com/suyashkumar/dicom"
+	"github.com/suyashkumar/dicom/pkg/tag"
+)
+
+// SOP classes the pipeline treats specially.
+const (
+	SOPClassMR         = "1.2.840.10008.5.1.4.1.1.4"
+	SOPClassEnhancedMR = "1.2.840.10008.5.1.4.1.1.4.1"
+	SOPClassSegment    = "1.2.840.10008.5.1.4.1.1.66.4"
+	sopClassDICOMDIR   = "1.2.840.10008.1.3.10"
+)
+
+// Native (uncompressed) transfer syntaxes; compressed pixel data is refused with a clear error.
+var nativeSyntaxes = map[string]binary.ByteOrder{
+	"1.2.840.10008.1.2":   binary.LittleEndian, // implicit VR little endian
+	"1.2.840.10008.1.2.1": binary.LittleEndian, // explicit VR little endian
+	"1.2.840.10008.1.2.2": binary.BigEndian,    // explicit VR big endian (retired)
+}
+
+// Instance is what the pipeline needs from one DICOM file: identity, the series attributes series selection
+// looks at, and the image frames (one for classic MR, NumberOfFrames for Enhanced MR and SEG).
+type Instance struct {
+	Path                string
+	SOPClassUID         string
+	SOPInstanceUID      string
+	StudyUID            string
+	SeriesUID           string
+	FrameOfReferenceUID string
+	Modality            string
+	SeriesDescription   string
+	ProtocolName        string
+	SeriesNumber        int
+	InstanceNumber      int
+	// ScanningSequence holds (0018,0020) values, e.g. ["SE","IR"]; for Enhanced MR it is derived from
+	// EchoPulseSequence (SPIN → SE, GRADIENT → GR, BOTH → SE, GR) and InversionRecovery (YES → IR).
+	ScanningSequence []string
+	InversionTime    float64 // ms, 0 when absent
+	RepetitionTime   float64 // ms
+	EchoTime         float64 // ms
+	Rows, Columns    int
+	BitsAllocated    int
+	Signed           bool // PixelRepresentation 1
+	Frames           []Frame
+
+	// DICOM SEG only: segment number → label, and the series the segmentation was derived from.
+	Segments         map[int]string
+	ReferencedSeries []string
+
+	pixels []byte
+	order  binary.ByteOrder
+}
+
+// Frame is one 2D image plane of an instance.
+type Frame struct {
+	Position       [3]float64 // ImagePositionPatient: centre of the first transmitted pixel, LPS mm
+	Orientation    [6]float64 // ImageOrientationPatient: row direction then column direction
+	PixelSpacing   [2]float64 // (between rows, between columns) mm
+	SliceThickness float64
+	Slope          float64
+	Intercept      float64
+	Segment        int // SEG: referenced segment number
+	Number         int // frame index within the instance's pixel data (0-based)
+}
+
+// ParseFile reads one DICOM file. Pixel data is kept raw and decoded on assembly.
+func ParseFile(path string) (*Instance, error) {
+	ds, err := dicom.ParseFile(path, nil, dicom.SkipProcessingPixelDataValue(), dicom.AllowMissingMetaElementGroupLength())
+	if err != nil {
+		return nil, fmt.Errorf("%s: not a readable DICOM file: %w", path, err)
+	}
+	return fromDataset(path, &ds)
+}
+
+func fromDataset(path string, ds *dicom.Dataset) (*Instance, error) {
+	el := ds.Elements
+	in := &Instance{
+		Path:                path,
+		SOPClassUID:         str(el, tag.SOPClassUID),
+		SOPInstanceUID:      str(el, tag.SOPInstanceUID),
+		StudyUID:            str(el, tag.StudyInstanceUID),
+		SeriesUID:           str(el, tag.SeriesInstanceUID),
+		FrameOfReferenceUID: str(el, tag.FrameOfReferenceUID),
+		Modality:            str(el, tag.Modality),
+		SeriesDescription:   str(el, tag.SeriesDescription),
+		ProtocolName:        str(el, tag.ProtocolName),
+		SeriesNumber:        int(num(el, tag.SeriesNumber, 0)),
+		InstanceNumber:      int(num(el, tag.InstanceNumber, 0)),
+		ScanningSequence:    strs(el, tag.ScanningSequence),
+		InversionTime:       num(el, tag.InversionTime, 0),
+		RepetitionTime:      num(el, tag.RepetitionTime, 0),
+		EchoTime:            num(el, tag.EchoTime, 0),
+		Rows:                int(num(el, tag.Rows, 0)),
+		Columns:             int(num(el, tag.Columns, 0)),
+		BitsAllocated:       int(num(el, tag.BitsAllocated, 0)),
+		Signed:              num(el, tag.PixelRepresentation, 0) == 1,
+	}
+	if in.SOPClassUID == sopClassDICOMDIR {
+		return nil, fmt.Errorf("%s: %w", path, errDICOMDIR)
+	}
+	if in.SeriesUID == "" {
+		return nil, fmt.Errorf("%s: SeriesInstanceUID (0020,000E) missing", path)
+	}
+	if in.Rows <= 0 || in.Columns <= 0 {
+		return nil, fmt.Errorf("%s: Rows/Columns (0028,0010/0011) missing or zero: not an image", path)
+	}
+	switch in.BitsAllocated {
+	case 1, 8, 16, 32:
+	default:
+		return nil, fmt.Errorf("%s: BitsAllocated (0028,0100) = %d is not supported", path, in.BitsAllocated)
+	}
+	if spp := num(el, tag.SamplesPerPixel, 1); spp != 1 {
+		return nil, fmt.Errorf("%s: SamplesPerPixel (0028,0002) = %g: only greyscale images are supported", path, spp)
+	}
+	ts := metaStr(ds, tag.TransferSyntaxUID)
+	order, ok := nativeSyntaxes[ts]
+	if !ok {
+		return nil, fmt.Errorf("%s: transfer syntax %q is compressed or unknown; send uncompressed (native) pixel data", path, ts)
+	}
+	in.order = order
+	pe := find(el, tag.PixelData)
+	if pe == nil {
+		return nil, fmt.Errorf("%s: PixelData (7FE0,0010) missing", path)
+	}
+	pdi, ok := pe.Value.GetValue().(dicom.PixelDataInfo)
+	if !ok || pdi.IsEncapsulated || !pdi.IntentionallyUnprocessed {
+		return nil, fmt.Errorf("%s: PixelData (7FE0,0010) is encapsulated; only native pixel data is supported", path)
+	}
+	in.pixels = pdi.UnprocessedValueData
+
+	nFrames := int(num(el, tag.NumberOfFrames, 1))
+	if nFrames < 1 {
+		return nil, fmt.Errorf("%s: NumberOfFrames (0028,0008) = %d", path, nFrames)
+	}
+	need := in.Rows * in.Columns * nFrames
+	if in.BitsAllocated == 1 {
+		need = (need + 7) / 8
+	} else {
+		need *= in.BitsAllocated / 8
+	}
+	if len(in.pixels) < need {
+		return nil, fmt.Errorf("%s: PixelData (7FE0,0010) has %d bytes, %d×%d×%d frames need %d", path, len(in.pixels), in.Rows, in.Columns, nFrames, need)
+	}
+
+	shared := items(el, tag.SharedFunctionalGroupsSequence)
+	perFrame := items(el, tag.PerFrameFunctionalGroupsSequence)
+	enhanced := len(perFrame) > 0 || len(shared) > 0
+	if in.SOPClassUID == SOPClassSegment {
+		in.Segments = map[int]string{}
+		for _, it := range items(el, tag.SegmentSequence) {
+			in.Segments[int(num(it, tag.SegmentNumber, 0))] = str(it, tag.SegmentLabel)
+		}
+		for _, it := range items(el, tag.ReferencedSeriesSequence) {
+			in.ReferencedSeries = append(in.ReferencedSeries, str(it, tag.SeriesInstanceUID))
+		}
+	}
+	if !enhanced {
+		f, err := classicFrame(el)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", path, err)
+		}
+		if nFrames != 1 {
+			return nil, fmt.Errorf("%s: %d frames without per-frame functional groups", path, nFrames)
+		}
+		in.Frames = []Frame{f}
+		return in, nil
+	}
+	if len(perFrame) != nFrames {
+		return nil, fmt.Errorf("%s: PerFrameFunctionalGroupsSequence (5200,9230) has %d items for %d frames", path, len(perFrame), nFrames)
+	}
+	var sharedEl []*dicom.Element
+	if len(shared) > 0 {
+		sharedEl = shared[0]
+	}
+	if in.SOPClassUID == SOPClassEnhancedMR {
+		in.enhancedSequence(el, sharedEl)
+	}
+	for n, pf := range perFrame {
+		f, err := enhancedFrame(pf, sharedEl)
+		if err != nil {
+			return nil, fmt.Errorf("%s: frame %d: %w", path, n+1, err)
+		}
+		f.Number = n
+		in.Frames = append(in.Frames, f)
+	}
+	return in, nil
+}
+
+var errDICOMDIR = errors.New("DICOMDIR media directory, not an image")
+
+// classicFrame reads the image plane and rescale of a single-frame image.
+func classicFrame(el []*dicom.Element) (Frame, error) {
+	f := Frame{Slope: num(el, tag.RescaleSlope, 1), Intercept: num(el, tag.RescaleIntercept, 0)}
+	if err := plane(el, el, el, &f); err != nil {
+		return f, err
+	}
+	if f.Slope == 0 {
+		f.Slope = 1
+	}
+	f.SliceThickness = num(el, tag.SliceThickness, 0)
+	return f, nil
+}
+
+// enhancedFrame reads one frame's functional groups, falling back to the shared groups.
+func enhancedFrame(pf, shared []*dicom.Element) (Frame, error) {
+	group := func(seq tag.Tag) []*dicom.Element {
+		if it := items(pf, seq); len(it) > 0 {
+			return it[0]
+		}
+		if it := items(shared, seq); len(it) > 0 {
+			return it[0]
+		}
+		return nil
+	}
+	f := Frame{Slope: 1}
+	if err := plane(group(tag.PlanePositionSequence), group(tag.PlaneOrientationSequence), group(tag.PixelMeasuresSequence), &f); err != nil {
+		return f, err
+	}
+	f.SliceThickness = num(group(tag.PixelMeasuresSequence), tag.SliceThickness, 0)
+	if pv := group(tag.PixelValueTransformationSequence); pv != nil {
+		f.Slope, f.Intercept = num(pv, tag.RescaleSlope, 1), num(pv, tag.RescaleIntercept, 0)
+		if f.Slope == 0 {
+			f.Slope = 1
+		}
+	}
+	if si := group(tag.SegmentIdentificationSequence); si != nil {
+		f.Segment = int(num(si, tag.ReferencedSegmentNumber, 0))
+	}
+	return f, nil
+}
+
+// enhancedSequence maps Enhanced MR sequence attributes onto the classic ones series selection uses.
+func (in *Instance) enhancedSequence(el, shared []*dicom.Element) {
+	if len(in.ScanningSequence) == 0 {
+		switch strings.ToUpper(str(el, tag.EchoPulseSequence)) {
+		case "SPIN":
+			in.ScanningSequence = append(in.ScanningSequence, "SE")
+		case "GRADIENT":
+			in.ScanningSequence = append(in.ScanningSequence, "GR")
+		case "BOTH":
+			in.ScanningSequence = append(in.ScanningSequence, "SE", "GR")
+		}
+		if strings.EqualFold(str(el, tag.InversionRecovery), "YES") {
+			in.ScanningSequence = append(in.ScanningSequence, "IR")
+		}
+	}
+	lookup := func(seq, t tag.Tag) float64 {
+		if it := items(shared, seq); len(it) > 0 {
+			return num(it[0], t, 0)
+		}
+		return 0
+	}
+	if in.InversionTime == 0 {
+		in.InversionTime = lookup(tag.MRModifierSequence, tag.InversionTimes)
+	}
+	if in.RepetitionTime == 0 {
+		in.RepetitionTime = lookup(tag.MRTimingAndRelatedParametersSequence, tag.RepetitionTime)
+	}
+	if in.EchoTime == 0 {
+		in.EchoTime = lookup(tag.MREchoSequence, tag.EffectiveEchoTime)
+	}
+}
+
+// plane fills position, orientation and pixel spacing, each from its own element list.
+func plane(pos, ori, meas []*dicom.Element, f *Frame) error {
+	p := nums(pos, tag.ImagePositionPatient)
+	if len(p) != 3 {
+		return fmt.Errorf("ImagePositionPatient (0020,0032) has %d values, want 3", len(p))
+	}
+	o := nums(ori, tag.ImageOrientationPatient)
+	if len(o) != 6 {
+		return fmt.Errorf("ImageOrientationPatient (0020,0037) has %d values, want 6", len(o))
+	}
+	s := nums(meas, tag.PixelSpacing)
+	if len(s) != 2 || !(s[0] > 0) || !(s[1] > 0) {
+		return fmt.Errorf("PixelSpacing (0028,0030) = %v, want two positive values", s)
+	}
+	copy(f.Position[:], p)
+	copy(f.Orientation[:], o)
+	f.PixelSpacing = [2]float64{s[0], s[1]}
+	for _, v := range append(append(p, o...), s...) {
+		if math.IsNaN(v) || math.IsInf(v, 0) {
+			return errors.New("image plane attributes contain a non-finite value")
+		}
+	}
+	r, c := o[:3], o[3:]
+	if math.Abs(norm(r)-1) > 1e-2 || math.Abs(norm(c)-1) > 1e-2 || math.Abs(dot(r, c)) > 1e-2 {
+		return fmt.Errorf("ImageOrientationPatient (0020,0037) = %v: row and column directions must be orthonormal", o)
+	}
+	return nil
+}
+
+// framePixels decodes frame n into dst (row-major, columns fastest) as stored values times slope plus intercept.
+func (in *Instance) framePixels(n int, slope, intercept float64, dst []float64) {
+	np := in.Rows * in.Columns
+	off := n * np
+	switch in.BitsAllocated {
+	case 1:
+		for p := 0; p < np; p++ {
+			bit := off + p
+			dst[p] = float64(in.pixels[bit>>3]>>(bit&7)&1)*slope + intercept
+		}
+	case 8:
+		b := in.pixels[off : off+np]
+		for p, v := range b {
+			if in.Signed {
+				dst[p] = float64(int8(v))*slope + intercept
+			} else {
+				dst[p] = float64(v)*slope + intercept
+			}
+		}
+	case 16:
+		b := in.pixels[2*off : 2*(off+np)]
+		for p := range np {
+			v := in.order.Uint16(b[2*p:])
+			if in.Signed {
+				dst[p] = float64(int16(v))*slope + intercept
+			} else {
+				dst[p] = float64(v)*slope + intercept
+			}
+		}
+	case 32:
+		b := in.pixels[4*off : 4*(off+np)]
+		for p := range np {
+			v := in.order.Uint32(b[4*p:])
+			if in.Signed {
+				dst[p] = float64(int32(v))*slope + intercept
+			} else {
+				dst[p] = float64(v)*slope + intercept
+			}
+		}
+	}
+}
+
+// Element access helpers: values may be stored as strings (DS, IS, CS…) or numbers (US, FD…).
+
+func find(el []*dicom.Element, t tag.Tag) *dicom.Element {
+	for _, e := range el {
+		if e.Tag == t {
+			return e
+		}
+	}
+	return nil
+}
+
+func metaStr(ds *dicom.Dataset, t tag.Tag) string {
+	e, err := ds.FindElementByTag(t)
+	if err != nil {
+		return ""
+	}
+	if s, ok := e.Value.GetValue().([]string); ok && len(s) > 0 {
+		return strings.Trim(s[0], " \x00")
+	}
+	return ""
+}
+
+func strs(el []*dicom.Element, t tag.Tag) []string {
+	e := find(el, t)
+	if e == nil || e.Value == nil {
+		return nil
+	}
+	var out []string
+	switch v := e.Value.GetValue().(type) {
+	case []string:
+		for _, s := range v {
+			for _, part := range strings.Split(s, `\`) {
+				if p := strings.Trim(part, " \x00"); p != "" {
+					out = append(out, p)
+				}
+			}
+		}
+	}
+	return out
+}
+
+func str(el []*dicom.Element, t tag.Tag) string {
+	s := strs(el, t)
+	return strings.Join(s, `\`)
+}
+
+func nums(el []*dicom.Element, t tag.Tag) []float64 {
+	e := find(el, t)
+	if e == nil || e.Value == nil {
+		return nil
+	}
+	switch v := e.Value.GetValue().(type) {
+	case []float64:
+		return v
+	case []int:
+		out := make([]float64, len(v))
+		for i, x := range v {
+			out[i] = float64(x)
+		}
+		return out
+	case []string:
+		var out []float64
+		for _, s := range v {
+			for _, part := range strings.Split(s, `\`) {
+				part = strings.Trim(part, " \x00")
+				if part == "" {
+					continue
+				}
+				x, err := strconv.ParseFloat(part, 64)
+				if err != nil {
+					return nil
+				}
+				out = append(out, x)
+			}
+		}
+		return out
+	}
+	return nil
+}
+
+func num(el []*dicom.Element, t tag.Tag, def float64) float64 {
+	if v := nums(el, t); len(v) > 0 {
+		return v[0]
+	}
+	return def
+}
+
+func items(el []*dicom.Element, t tag.Tag) [][]*dicom.Element {
+	e := find(el, t)
+	if e == nil || e.Value == nil {
+		return nil
+	}
+	seq, ok := e.Value.GetValue().([]*dicom.SequenceItemValue)
+	if !ok {
+		return nil
+	}
+	out := make([][]*dicom.Element, 0, len(seq))
+	for _, it := range seq {
+		if els, ok := it.GetValue().([]*dicom.Element); ok {
+			out = append(out, els)
+		}
+	}
+	return out
+}
+
+func dot(a, b []float64) float64 { return a[0]*b[0] + a[1]*b[1] + a[2]*b[2] }
+func norm(a []float64) float64   { return math.Sqrt(dot(a, a)) }
+
+func cross(a, b []float64) [3]float64 {
+	return [3]float64{a[1]*b[2] - a[2]*b[1], a[2]*b[0] - a[0]*b[2], a[0]*b[1] - a[1]*b[0]}
+}
