@@ -28,7 +28,7 @@ type seriesSpec struct {
 	Origin      [3]float64
 	Slope       float64
 	Intercept   float64
-	Skip        map[int]bool        // slice numbers not written (gaps)
+	Skip        map[int]bool       // slice numbers not written (gaps)
 	Orient      map[int][6]float64 // per-slice orientation override (mixed orientations)
 }
 
