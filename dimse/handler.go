@@ -53,3 +53,26 @@ type StoreHandler interface {
 	Admit(ctx context.Context, req *StoreRequest) uint16
 	Store(ctx context.Context, inst *StoredInstance) (uint16, error)
 }
+
+// StatusText names a C-ECHO/C-STORE status (PS3.4 Annex B.2.3, PS3.7 Annex C).
+func StatusText(s uint16) string {
+	switch {
+	case s == StatusSuccess:
+		return "success"
+	case s == StatusSOPClassNotSupported:
+		return "SOP class not supported"
+	case s == 0x0211:
+		return "unrecognized operation"
+	case s == 0x0110:
+		return "processing failure"
+	case s == 0x0107 || s == 0x0116 || (s >= 0xB000 && s <= 0xBFFF):
+		return "warning"
+	case s >= 0xA700 && s <= 0xA7FF:
+		return "refused: out of resources"
+	case s >= 0xA900 && s <= 0xA9FF:
+		return "error: dataset does not match SOP class"
+	case s >= 0xC000 && s <= 0xCFFF:
+		return "error: cannot understand"
+	}
+	return "failure"
+}
