@@ -328,12 +328,19 @@ func LinearPredictors(m Logistic, cols [][]float64) []float64 {
 	return out
 }
 
-// Subset returns the columns idx of cols (shared, not copied) and their names.
+// Subset returns the columns idx of cols (shared, not copied) and their
+// names (nil if names is nil).
 func Subset(names []string, cols [][]float64, idx []int) ([]string, [][]float64) {
-	n := make([]string, len(idx))
+	var n []string
+	if names != nil {
+		n = make([]string, len(idx))
+	}
 	c := make([][]float64, len(idx))
 	for k, j := range idx {
-		n[k], c[k] = names[j], cols[j]
+		c[k] = cols[j]
+		if names != nil {
+			n[k] = names[j]
+		}
 	}
 	return n, c
 }

@@ -130,4 +130,17 @@ lassoData(120, 20, "lasso_tall.csv")
 lassoData(50, 100, "lasso_wide.csv")
 lassoGolden("lasso_tall.csv", "lasso_tall.json")
 lassoGolden("lasso_wide.csv", "lasso_wide.json")
+# ---- Logistic regression: unpenalised (glm) and L2 (scikit-learn's C). ----
+# scikit-learn minimises 1/2 |w|^2 + C sum(loss) with the intercept unpenalised;
+# divided by n*C that is glmnet's ridge objective (alpha = 0, standardize =
+# FALSE) with lambda = 1 / (n * C).
+d <- read.csv("golden/lasso_tall.csv")
+x <- as.matrix(d[, c("X1", "X3", "X4", "X5")])
+g <- glm(d$y ~ x, family = binomial)
+ridge <- lapply(c(0.05, 1), function(C) {
+  f <- glmnet(x, d$y, family = "binomial", alpha = 0, standardize = FALSE,
+              lambda = 1 / (nrow(x) * C), thresh = 1e-14)
+  list(C = C, intercept = unname(f$a0), coef = unname(as.numeric(f$beta)))
+})
+out(list(glm = unname(coef(g)), ridge = ridge), "logistic.json")
 cat("wrote golden/\n")
