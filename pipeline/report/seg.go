@@ -1,0 +1,256 @@
+package report
+
+import (
+	"fmt"
+	"image/color"
+	"math"
+	"sort"
+	"strconv"
+)
+
+// segment describes one SEG segment: label value in the label map = segment number.
+type segment struct {
+	number     uint16
+	label      string
+	laterality code
+	colour     color.RGBA // RecommendedDisplayCIELabValue and the card's outline colour
+}
+
+// segments are the two SIJ regions of the label map (1 left, 2 right).
+func segments() []segment {
+	return []segment{
+		{1, "Left sacroiliac joint region", codeLeft, color.RGBA{0, 200, 255, 255}},
+		{2, "Right sacroiliac joint region", codeRight, color.RGBA{60, 230, 120, 255}},
+	}
+}
+
+// segFrame is one SEG frame: a slice k of segment s.
+type segFrame struct {
+	segment uint16
+	k       int
+}
+
+// segFrames lists the frames: per segment (in number order) the slices holding at least one
+// voxel of it, or every slice with allFrames.
+func segFrames(r *Result) []segFrame {
+	g := r.Labels.Grid
+	n := g.Size[0] * g.Size[1]
+	var frames []segFrame
+	for _, s := range segments() {
+		if r.Labels.Count(uint8(s.number)) == 0 {
+			continue
+		}
+		for k := 0; k < g.Size[2]; k++ {
+			if r.Options.AllFrames || hasLabel(r.Labels.Data[k*n:(k+1)*n], uint8(s.number)) {
+				frames = append(frames, segFrame{s.number, k})
+			}
+		}
+	}
+	return frames
+}
+
+func hasLabel(slice []uint8, l uint8) bool {
+	for _, x := range slice {
+		if x == l {
+			return true
+		}
+	}
+	return false
+}
+
+// packFrames packs the frames' binary masks 1 bit per pixel, least significant bit first, rows
+// then columns, frames concatenated without padding between them (PS3.5 §8.1.1).
+func packFrames(r *Result, frames []segFrame) []byte {
+	g := r.Labels.Grid
+	n := g.Size[0] * g.Size[1]
+	out := make([]byte, (n*len(frames)+7)/8)
+	bit := 0
+	for _, f := range frames {
+		slice := r.Labels.Data[f.k*n : (f.k+1)*n]
+		for _, x := range slice {
+			if x == uint8(f.segment) {
+				out[bit>>3] |= 1 << (bit & 7)
+			}
+			bit++
+		}
+	}
+	return out
+}
+
+// dsList formats decimal strings.
+func dsList(xs ...float64) []string {
+	s := make([]string, len(xs))
+	for i, x := range xs {
+		s[i] = formatDS(x)
+	}
+	return s
+}
+
+// orientation returns ImageOrientationPatient (row then column direction cosines) of the grid.
+func orientation(d [9]float64) []float64 {
+	return []float64{d[0], d[3], d[6], d[1], d[4], d[7]}
+}
+
+// buildSEG assembles the Segmentation instance.
+func buildSEG(r *Result, u uidSet) (dataset, error) {
+	g := r.Labels.Grid
+	if g.Size[0] > 0xFFFF || g.Size[1] > 0xFFFF {
+		return nil, fmt.Errorf("report: SEG: %dx%d pixels exceed DICOM's 65535 rows or columns", g.Size[0], g.Size[1])
+	}
+	frames := segFrames(r)
+	_, segNumber, _ := r.Options.seriesNumbers()
+	d := commonModules(r, SegmentationStorage, u.segSOP, u.segSeries, "SEG", "sacrum SIJ regions SEG (research use only)", segNumber)
+
+	algorithmType, algorithmName, algorithmVersion := "AUTOMATIC", r.Model.SegmentationName, r.Model.SegmentationVersion
+	if r.Provided {
+		algorithmType = "MANUAL"
+	} else if algorithmName == "" {
+		return nil, fmt.Errorf("report: SEG: automatic segmentation needs Model.SegmentationName")
+	}
+	var segItems []dataset
+	for _, s := range segments() {
+		typ := codeSIJ.item()
+		typ.add(codeSeq(tag(0x0062, 0x0011), s.laterality))
+		item := dataset{
+			codeSeq(tag(0x0062, 0x0003), code{"91723000", "SCT", "Anatomical Structure"}),
+			us(tag(0x0062, 0x0004), s.number),
+			str(tag(0x0062, 0x0005), "LO", s.label),
+			str(tag(0x0062, 0x0008), "CS", algorithmType),
+			us(tag(0x0062, 0x000D), cieLab(s.colour)...),
+			sq(tag(0x0062, 0x000F), typ),
+		}
+		if !r.Provided {
+			item.add(str(tag(0x0062, 0x0009), "LO", truncate(algorithmName, 64)))
+			item.add(sq(tag(0x0062, 0x0007), dataset{
+				codeSeq(tag(0x0066, 0x002F), code{"123110", "DCM", "Artificial Intelligence"}),
+				str(tag(0x0066, 0x0031), "LO", truncate(algorithmVersion, 64)),
+				str(tag(0x0066, 0x0036), "LO", truncate(algorithmName, 64)),
+			}))
+		}
+		segItems = append(segItems, item)
+	}
+
+	// Dimension index values: the segment number and the 1-based rank of the frame's slice among
+	// the slices that occur in the SEG.
+	present := map[int]bool{}
+	for _, f := range frames {
+		present[f.k] = true
+	}
+	var ks []int
+	for k := range present {
+		ks = append(ks, k)
+	}
+	sort.Ints(ks)
+	rank := map[int]uint32{}
+	for i, k := range ks {
+		rank[k] = uint32(i + 1)
+	}
+
+	perFrame := make([]dataset, len(frames))
+	for i, f := range frames {
+		src := r.Source.STIR.Instances[f.k]
+		srcItem := dataset{
+			str(tag(0x0008, 0x1150), "UI", src.SOPClassUID),
+			str(tag(0x0008, 0x1155), "UI", src.SOPInstanceUID),
+			codeSeq(tag(0x0040, 0xA170), code{"121322", "DCM", "Source image for image processing operation"}),
+		}
+		if src.Frame > 0 {
+			srcItem.add(str(tag(0x0008, 0x1160), "IS", strconv.Itoa(src.Frame)))
+		}
+		pos := g.Point(0, 0, float64(f.k))
+		perFrame[i] = dataset{
+			sq(tag(0x0008, 0x9124), dataset{
+				sq(tag(0x0008, 0x2112), srcItem),
+				codeSeq(tag(0x0008, 0x9215), code{"113076", "DCM", "Segmentation"}),
+			}),
+			sq(tag(0x0020, 0x9111), dataset{ul(tag(0x0020, 0x9157), uint32(f.segment), rank[f.k])}),
+			sq(tag(0x0020, 0x9113), dataset{str(tag(0x0020, 0x0032), "DS", dsList(pos[:]...)...)}),
+			sq(tag(0x0062, 0x000A), dataset{us(tag(0x0062, 0x000B), f.segment)}),
+		}
+	}
+	shared := dataset{
+		sq(tag(0x0020, 0x9116), dataset{str(tag(0x0020, 0x0037), "DS", dsList(orientation(g.Direction)...)...)}),
+		sq(tag(0x0028, 0x9110), dataset{
+			str(tag(0x0018, 0x0050), "DS", formatDS(g.Spacing[2])),
+			str(tag(0x0018, 0x0088), "DS", formatDS(g.Spacing[2])),
+			str(tag(0x0028, 0x0030), "DS", dsList(g.Spacing[1], g.Spacing[0])...),
+		}),
+	}
+	dimOrg := str(tag(0x0020, 0x9164), "UI", u.dimension)
+
+	seen := map[string]bool{}
+	var refs []dataset
+	for _, in := range r.Source.STIR.Instances {
+		if !seen[in.SOPInstanceUID] {
+			seen[in.SOPInstanceUID] = true
+			refs = append(refs, dataset{str(tag(0x0008, 0x1150), "UI", in.SOPClassUID), str(tag(0x0008, 0x1155), "UI", in.SOPInstanceUID)})
+		}
+	}
+
+	d.add(
+		str(tag(0x0008, 0x0008), "CS", "DERIVED", "PRIMARY"),
+		sq(tag(0x0008, 0x1115), dataset{
+			sq(tag(0x0008, 0x114A), refs...),
+			str(tag(0x0020, 0x000E), "UI", r.Source.STIR.SeriesInstanceUID),
+		}),
+		str(tag(0x0020, 0x0052), "UI", r.Source.STIR.FrameOfReferenceUID),
+		str(tag(0x0020, 0x1040), "LO"),
+		str(tag(0x0020, 0x4000), "LT", Disclaimer),
+		sq(tag(0x0020, 0x9221), dataset{dimOrg}),
+		sq(tag(0x0020, 0x9222),
+			dataset{dimOrg, at(tag(0x0020, 0x9165), tag(0x0062, 0x000B)), at(tag(0x0020, 0x9167), tag(0x0062, 0x000A)),
+				str(tag(0x0020, 0x9421), "LO", "Segment Number")},
+			dataset{dimOrg, at(tag(0x0020, 0x9165), tag(0x0020, 0x0032)), at(tag(0x0020, 0x9167), tag(0x0020, 0x9113)),
+				str(tag(0x0020, 0x9421), "LO", "Image Position Patient")},
+		),
+		us(tag(0x0028, 0x0002), 1),
+		str(tag(0x0028, 0x0004), "CS", "MONOCHROME2"),
+		str(tag(0x0028, 0x0008), "IS", strconv.Itoa(len(frames))),
+		us(tag(0x0028, 0x0010), uint16(g.Size[1])),
+		us(tag(0x0028, 0x0011), uint16(g.Size[0])),
+		us(tag(0x0028, 0x0100), 1),
+		us(tag(0x0028, 0x0101), 1),
+		us(tag(0x0028, 0x0102), 0),
+		us(tag(0x0028, 0x0103), 0),
+		str(tag(0x0028, 0x2110), "CS", "00"),
+		str(tag(0x0062, 0x0001), "CS", "BINARY"),
+		sq(tag(0x0062, 0x0002), segItems...),
+		str(tag(0x0062, 0x0013), "CS", "NO"),
+		str(tag(0x0070, 0x0080), "CS", "SIJ_REGIONS"),
+		str(tag(0x0070, 0x0081), "LO", "SIJ regions; research use only, not for diagnosis"),
+		str(tag(0x0070, 0x0084), "PN"),
+		sq(tag(0x5200, 0x9229), shared),
+		sq(tag(0x5200, 0x9230), perFrame...),
+		ob(tag(0x7FE0, 0x0010), packFrames(r, frames)),
+	)
+	return d, nil
+}
+
+// cieLab converts an sRGB colour to DICOM's scaled CIELab (PS3.3 C.10.7.1.1: L 0–100 and a, b
+// −128–127 mapped to 0–65535), D65 white point.
+func cieLab(c color.RGBA) []uint16 {
+	lin := func(v uint8) float64 {
+		x := float64(v) / 255
+		if x <= 0.04045 {
+			return x / 12.92
+		}
+		return math.Pow((x+0.055)/1.055, 2.4)
+	}
+	r, g, b := lin(c.R), lin(c.G), lin(c.B)
+	x := (0.4124*r + 0.3576*g + 0.1805*b) / 0.95047
+	y := 0.2126*r + 0.7152*g + 0.0722*b
+	z := (0.0193*r + 0.1192*g + 0.9505*b) / 1.08883
+	f := func(t float64) float64 {
+		if t > 216.0/24389 {
+			return math.Cbrt(t)
+		}
+		return (24389.0/27*t + 16) / 116
+	}
+	fx, fy, fz := f(x), f(y), f(z)
+	L, A, B := 116*fy-16, 500*(fx-fy), 200*(fy-fz)
+	scale := func(v, lo, hi float64) uint16 {
+		s := math.Round((v - lo) / (hi - lo) * 65535)
+		return uint16(math.Max(0, math.Min(65535, s)))
+	}
+	return []uint16{scale(L, 0, 100), scale(A, -128, 127), scale(B, -128, 127)}
+}
