@@ -1,0 +1,49 @@
+"""Shared helpers of the training scripts under models/: read the arrays written by
+`go run ./models/tools/export-slices`, split by patient, write reference tensors and the manifest.
+
+Only Debian's /usr/bin/python3 with python3-torch and numpy is needed (no onnx package)."""
+import hashlib
+import json
+import os
+
+import numpy as np
+
+
+def load(path):
+    """Returns x (N,C,H,W float32), y (N,H,W uint8) and the meta dict."""
+    with open(os.path.join(path, "meta.json")) as f:
+        meta = json.load(f)
+    n, c, h, w = meta["n"], meta["c"], meta["h"], meta["w"]
+    x = np.fromfile(os.path.join(path, "x.f32"), dtype="<f4").reshape(n, c, h, w)
+    y = np.fromfile(os.path.join(path, "y.u8"), dtype=np.uint8).reshape(n, h, w)
+    return x, y, meta
+
+
+def patient_split(meta, val_fraction=0.2):
+    """Slice indices of the training and validation patients (the last patients validate)."""
+    starts, s = [], 0
+    for p in meta["patients"]:
+        starts.append((s, s + p["slices"]))
+        s += p["slices"]
+    n_val = max(1, int(round(len(starts) * val_fraction)))
+    tr = [i for a, b in starts[:-n_val] for i in range(a, b)]
+    va = [i for a, b in starts[-n_val:] for i in range(a, b)]
+    return np.array(tr), np.array(va)
+
+
+def sha256(path):
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        h.update(f.read())
+    return h.hexdigest()
+
+
+def write_reference(out_dir, x, y):
+    """Reference tensors for the Go test (ONNX Runtime output == PyTorch output to 1e-4)."""
+    ref = os.path.join(out_dir, "reference")
+    os.makedirs(ref, exist_ok=True)
+    np.ascontiguousarray(x, dtype="<f4").tofile(os.path.join(ref, "input.f32"))
+    np.ascontiguousarray(y, dtype="<f4").tofile(os.path.join(ref, "output.f32"))
+    with open(os.path.join(ref, "shapes.json"), "w") as f:
+        json.dump({"input": list(x.shape), "output": list(y.shape)}, f)
+        f.write("\n")
