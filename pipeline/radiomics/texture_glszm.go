@@ -1,0 +1,146 @@
+package radiomics
+
+import (
+	"context"
+)
+
+// glszmNames are the 16 size zone features (IBSI 3.8) with PyRadiomics' glszm names.
+var glszmNames = []featureName{
+	{"szm_sze", "SmallAreaEmphasis", ""},
+	{"szm_lze", "LargeAreaEmphasis", ""},
+	{"szm_lgze", "LowGrayLevelZoneEmphasis", ""},
+	{"szm_hgze", "HighGrayLevelZoneEmphasis", ""},
+	{"szm_szlge", "SmallAreaLowGrayLevelEmphasis", ""},
+	{"szm_szhge", "SmallAreaHighGrayLevelEmphasis", ""},
+	{"szm_lzlge", "LargeAreaLowGrayLevelEmphasis", ""},
+	{"szm_lzhge", "LargeAreaHighGrayLevelEmphasis", ""},
+	{"szm_glnu", "GrayLevelNonUniformity", ""},
+	{"szm_glnu_norm", "GrayLevelNonUniformityNormalized", ""},
+	{"szm_zsnu", "SizeZoneNonUniformity", ""},
+	{"szm_zsnu_norm", "SizeZoneNonUniformityNormalized", ""},
+	{"szm_z_perc", "ZonePercentage", ""},
+	{"szm_gl_var", "GrayLevelVariance", ""},
+	{"szm_zs_var", "ZoneVariance", ""},
+	{"szm_zs_entr", "ZoneEntropy", ""},
+}
+
+// zonePick maps zoneFeatures to the GLSZM and GLDZM feature order (both have 16 features).
+var zonePick = []int{zSE, zLE, zLG, zHG, zSLG, zSHG, zLLG, zLHG, zGLNU, zGLNUNorm, zJNU, zJNUNorm, zPerc, zGLVar, zJVar, zEntr}
+
+// zone is one connected set of ROI voxels of equal grey level.
+type zone struct {
+	unit, level, size int
+	dist              int32 // smallest distance to the ROI border of its voxels (GLDZM)
+}
+
+// zones labels the connected zones (26-connected in 3D, 8-connected within slices along
+// sliceAxis) and, when dist is given, their smallest border distance. It also returns the ROI
+// voxel count per unit.
+func (g *texGrid) zones(sliceAxis int, dist []int32) ([]zone, []float64) {
+	nb := neighbourhood([]int{1}, sliceAxis)
+	nbOff := make([]int, len(nb))
+	for n, o := range nb {
+		nbOff[n] = o[0]*g.stride[0] + o[1]*g.stride[1] + o[2]*g.stride[2]
+	}
+	nu := g.units(sliceAxis)
+	nv := make([]float64, nu)
+	seen := make([]bool, len(g.level))
+	var out []zone
+	var stack []int
+	for k := g.lo[2]; k <= g.hi[2]; k++ {
+		for j := g.lo[1]; j <= g.hi[1]; j++ {
+			for i := g.lo[0]; i <= g.hi[0]; i++ {
+				start := i*g.stride[0] + j*g.stride[1] + k*g.stride[2]
+				l := g.level[start]
+				if l == 0 {
+					continue
+				}
+				u := 0
+				if sliceAxis >= 0 {
+					u = [3]int{i, j, k}[sliceAxis] - g.lo[sliceAxis]
+				}
+				nv[u]++
+				if seen[start] {
+					continue
+				}
+				z := zone{unit: u, level: int(l), dist: 1 << 30}
+				seen[start] = true
+				stack = append(stack[:0], start)
+				for len(stack) > 0 {
+					v := stack[len(stack)-1]
+					stack = stack[:len(stack)-1]
+					z.size++
+					if dist != nil {
+						z.dist = min(z.dist, dist[v])
+					}
+					vi := v % g.size[0]
+					vj := (v / g.size[0]) % g.size[1]
+					vk := v / g.stride[2]
+					for n, o := range nb {
+						if !g.inBox(vi+o[0], vj+o[1], vk+o[2]) {
+							continue
+						}
+						w := v + nbOff[n]
+						if !seen[w] && g.level[w] == l {
+							seen[w] = true
+							stack = append(stack, w)
+						}
+					}
+				}
+				out = append(out, z)
+			}
+		}
+	}
+	return out, nv
+}
+
+// zoneSetOf builds the per-unit size (j = size) or distance (j = distance) matrices.
+func zoneSetOf(zs []zone, nv []float64, byDistance bool) *zoneSet {
+	s := &zoneSet{e: make([][]ijEntry, len(nv)), nv: nv}
+	for _, z := range zs {
+		j := int32(z.size)
+		if byDistance {
+			j = z.dist
+		}
+		s.e[z.unit] = append(s.e[z.unit], ijEntry{int32(z.level), j, 1})
+	}
+	for u := range s.e {
+		s.e[u] = compact(s.e[u])
+	}
+	return s
+}
+
+// GLSZMFeatures computes the grey level size zone matrix features: IBSI 2D, 2.5D and 3D, or
+// PyRadiomics class glszm (3D, or 8-connected zones in slices with force2D).
+func GLSZMFeatures(ctx context.Context, d *Discretised, opt TextureOptions) ([]Feature, error) {
+	c, err := resolveTextureOptions(opt)
+	if err != nil {
+		return nil, err
+	}
+	g, err := newTexGrid(d)
+	if err != nil {
+		return nil, err
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	if !c.ibsi {
+		zs, nv := g.zones(c.pyGeometry(), nil)
+		vals := aggregateZones(zoneSetOf(zs, nv, false), true, true, zonePick)
+		return emit(nil, glszmNames, vals, "glszm", false, c.pyZoneTag(), true), nil
+	}
+	var out []Feature
+	for _, a := range zoneAggs {
+		if !c.want(a) {
+			continue
+		}
+		axis := c.sliceAxis
+		if a == agg3D {
+			axis = -1
+		}
+		zs, nv := g.zones(axis, nil)
+		vals := aggregateZones(zoneSetOf(zs, nv, false), a == agg25D, false, zonePick)
+		out = emit(out, glszmNames, vals, "glszm", true, a, a == agg3D)
+	}
+	return out, nil
+}

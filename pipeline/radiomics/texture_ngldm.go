@@ -1,0 +1,115 @@
+package radiomics
+
+import (
+	"context"
+)
+
+// ngldmNames are the 17 neighbouring grey level dependence features (IBSI 3.11) with PyRadiomics'
+// gldm names (PyRadiomics deprecated GrayLevelNonUniformityNormalized and DependencePercentage and
+// has no dependence count energy).
+var ngldmNames = []featureName{
+	{"ngl_lde", "SmallDependenceEmphasis", ""},
+	{"ngl_hde", "LargeDependenceEmphasis", ""},
+	{"ngl_lgce", "LowGrayLevelEmphasis", ""},
+	{"ngl_hgce", "HighGrayLevelEmphasis", ""},
+	{"ngl_ldlge", "SmallDependenceLowGrayLevelEmphasis", ""},
+	{"ngl_ldhge", "SmallDependenceHighGrayLevelEmphasis", ""},
+	{"ngl_hdlge", "LargeDependenceLowGrayLevelEmphasis", ""},
+	{"ngl_hdhge", "LargeDependenceHighGrayLevelEmphasis", ""},
+	{"ngl_glnu", "GrayLevelNonUniformity", ""},
+	{"ngl_glnu_norm", "", ""},
+	{"ngl_dcnu", "DependenceNonUniformity", ""},
+	{"ngl_dcnu_norm", "DependenceNonUniformityNormalized", ""},
+	{"ngl_dc_perc", "", ""},
+	{"ngl_gl_var", "GrayLevelVariance", ""},
+	{"ngl_dc_var", "DependenceVariance", ""},
+	{"ngl_dc_entr", "DependenceEntropy", ""},
+	{"ngl_dc_energy", "", ""},
+}
+
+var ngldmPick = []int{zSE, zLE, zLG, zHG, zSLG, zSHG, zLLG, zLHG, zGLNU, zGLNUNorm, zJNU, zJNUNorm, zPerc, zGLVar, zJVar, zEntr, zEnergy}
+
+// ngldm builds the dependence matrices per unit: for every ROI voxel of level i, j = 1 + the
+// number of ROI neighbours (Chebyshev distances dists, in-plane with sliceAxis ≥ 0) whose level
+// differs by at most alpha.
+func (g *texGrid) ngldm(dists []int, sliceAxis, alpha int) *zoneSet {
+	nb := neighbourhood(dists, sliceAxis)
+	nu := g.units(sliceAxis)
+	z := &zoneSet{e: make([][]ijEntry, nu), nv: make([]float64, nu)}
+	counts := make([][]float64, nu) // (level) × (dependence 1…len(nb)+1)
+	w := len(nb) + 1
+	for u := range counts {
+		counts[u] = make([]float64, (g.ng+1)*w)
+	}
+	for k := g.lo[2]; k <= g.hi[2]; k++ {
+		for j := g.lo[1]; j <= g.hi[1]; j++ {
+			for i := g.lo[0]; i <= g.hi[0]; i++ {
+				idx := i*g.stride[0] + j*g.stride[1] + k*g.stride[2]
+				l := int(g.level[idx])
+				if l == 0 {
+					continue
+				}
+				dep := 0
+				for _, o := range nb {
+					ni, nj, nk := i+o[0], j+o[1], k+o[2]
+					if !g.inBox(ni, nj, nk) {
+						continue
+					}
+					if m := int(g.level[ni*g.stride[0]+nj*g.stride[1]+nk*g.stride[2]]); m != 0 && abs(m-l) <= alpha {
+						dep++
+					}
+				}
+				u := 0
+				if sliceAxis >= 0 {
+					u = [3]int{i, j, k}[sliceAxis] - g.lo[sliceAxis]
+				}
+				counts[u][l*w+dep]++
+				z.nv[u]++
+			}
+		}
+	}
+	for u := range counts {
+		for l := 1; l <= g.ng; l++ {
+			for dep := 0; dep < w; dep++ {
+				if v := counts[u][l*w+dep]; v != 0 {
+					z.e[u] = append(z.e[u], ijEntry{int32(l), int32(dep + 1), v})
+				}
+			}
+		}
+	}
+	return z
+}
+
+// NGLDMFeatures computes the neighbouring grey level dependence features: IBSI NGLDM (2D, 2.5D,
+// 3D; coarseness α = opt.Alpha, distance 1) or PyRadiomics class gldm (gldm_a = opt.Alpha).
+func NGLDMFeatures(ctx context.Context, d *Discretised, opt TextureOptions) ([]Feature, error) {
+	c, err := resolveTextureOptions(opt)
+	if err != nil {
+		return nil, err
+	}
+	g, err := newTexGrid(d)
+	if err != nil {
+		return nil, err
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	if !c.ibsi {
+		z := g.ngldm(c.dists, c.pyGeometry(), c.alpha)
+		vals := aggregateZones(z, true, true, ngldmPick)
+		return emit(nil, ngldmNames, vals, "gldm", false, c.pyZoneTag(), true), nil
+	}
+	var out []Feature
+	for _, a := range zoneAggs {
+		if !c.want(a) {
+			continue
+		}
+		axis := c.sliceAxis
+		if a == agg3D {
+			axis = -1
+		}
+		vals := aggregateZones(g.ngldm(c.dists, axis, c.alpha), a == agg25D, false, ngldmPick)
+		out = emit(out, ngldmNames, vals, "gldm", true, a, a == agg3D)
+	}
+	return out, nil
+}

@@ -1,0 +1,187 @@
+package radiomics
+
+import (
+	"context"
+	"math"
+)
+
+// ngtdmNames are the 5 neighbourhood grey tone difference features (IBSI 3.10) with PyRadiomics'
+// ngtdm names.
+var ngtdmNames = []featureName{
+	{"ngt_coarseness", "Coarseness", "no grey tone difference (uniform region)"},
+	{"ngt_contrast", "Contrast", "a single grey level"},
+	{"ngt_busyness", "Busyness", "a single grey level"},
+	{"ngt_complexity", "Complexity", ""},
+	{"ngt_strength", "Strength", "no grey tone difference (uniform region)"},
+}
+
+// ngtdmUnit holds, per grey level, n_i (voxels) and s_i (Σ |i − neighbourhood mean|).
+type ngtdmUnit struct{ n, s []float64 }
+
+// ngtdm builds the matrices per unit. A voxel's neighbourhood is its ROI neighbours at the given
+// Chebyshev distances (in-plane with sliceAxis ≥ 0). countIsolated keeps voxels without any ROI
+// neighbour with s = 0 (PyRadiomics); IBSI leaves them out.
+func (g *texGrid) ngtdm(dists []int, sliceAxis int, countIsolated bool) []ngtdmUnit {
+	nb := neighbourhood(dists, sliceAxis)
+	units := make([]ngtdmUnit, g.units(sliceAxis))
+	for u := range units {
+		units[u] = ngtdmUnit{n: make([]float64, g.ng+1), s: make([]float64, g.ng+1)}
+	}
+	for k := g.lo[2]; k <= g.hi[2]; k++ {
+		for j := g.lo[1]; j <= g.hi[1]; j++ {
+			for i := g.lo[0]; i <= g.hi[0]; i++ {
+				idx := i*g.stride[0] + j*g.stride[1] + k*g.stride[2]
+				l := g.level[idx]
+				if l == 0 {
+					continue
+				}
+				var total, cnt float64
+				for _, o := range nb {
+					ni, nj, nk := i+o[0], j+o[1], k+o[2]
+					if !g.inBox(ni, nj, nk) {
+						continue
+					}
+					if m := g.level[ni*g.stride[0]+nj*g.stride[1]+nk*g.stride[2]]; m != 0 {
+						total += float64(m)
+						cnt++
+					}
+				}
+				if cnt == 0 && !countIsolated {
+					continue
+				}
+				u := 0
+				if sliceAxis >= 0 {
+					u = [3]int{i, j, k}[sliceAxis] - g.lo[sliceAxis]
+				}
+				units[u].n[l]++
+				if cnt > 0 {
+					units[u].s[l] += math.Abs(float64(l) - total/cnt)
+				}
+			}
+		}
+	}
+	return units
+}
+
+// ngtdmFeatures computes the 5 features of one matrix; nil when it is empty. py applies
+// PyRadiomics' values for the degenerate cases (coarseness 10⁶, contrast/busyness/strength 0).
+func ngtdmFeatures(n, s []float64, py bool) []float64 {
+	nv := sum(n)
+	if nv == 0 {
+		return nil
+	}
+	var lv []int
+	for l := 1; l < len(n); l++ {
+		if n[l] > 0 {
+			lv = append(lv, l)
+		}
+	}
+	p := make([]float64, len(n))
+	var ps, ssum float64
+	for _, l := range lv {
+		p[l] = n[l] / nv
+		ps += p[l] * s[l]
+		ssum += s[l]
+	}
+	ngp := float64(len(lv))
+	var contr, busyDen, compl, stren float64
+	for _, a := range lv {
+		for _, b := range lv {
+			d := float64(a - b)
+			contr += p[a] * p[b] * d * d
+			busyDen += math.Abs(float64(a)*p[a] - float64(b)*p[b])
+			compl += math.Abs(d) * (p[a]*s[a] + p[b]*s[b]) / (p[a] + p[b])
+			stren += (p[a] + p[b]) * d * d
+		}
+	}
+	nan := math.NaN()
+	coarse, contrast, busy, strength := nan, nan, nan, nan
+	if ps > 0 {
+		coarse = 1 / ps
+	}
+	if ngp > 1 {
+		contrast = contr / (ngp * (ngp - 1)) * ssum / nv
+	}
+	if busyDen > 0 {
+		busy = ps / busyDen
+	}
+	if ssum > 0 {
+		strength = stren / ssum
+	}
+	if py {
+		if ps == 0 {
+			coarse = 1e6
+		}
+		if ngp <= 1 {
+			contrast = 0
+		}
+		if busyDen == 0 {
+			busy = 0
+		}
+		if ssum == 0 {
+			strength = 0
+		}
+	}
+	return []float64{coarse, contrast, busy, compl / nv, strength}
+}
+
+// NGTDMFeatures computes the neighbourhood grey tone difference matrix features: IBSI 2D, 2.5D
+// and 3D, or PyRadiomics class ngtdm.
+func NGTDMFeatures(ctx context.Context, d *Discretised, opt TextureOptions) ([]Feature, error) {
+	c, err := resolveTextureOptions(opt)
+	if err != nil {
+		return nil, err
+	}
+	g, err := newTexGrid(d)
+	if err != nil {
+		return nil, err
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	if !c.ibsi {
+		units := g.ngtdm(c.dists, c.pyGeometry(), true)
+		n, s := mergeNGTDM(units)
+		return emit(nil, ngtdmNames, ngtdmFeatures(n, s, true), "ngtdm", false, c.pyZoneTag(), true), nil
+	}
+	var out []Feature
+	for _, a := range zoneAggs {
+		if !c.want(a) {
+			continue
+		}
+		axis := c.sliceAxis
+		if a == agg3D {
+			axis = -1
+		}
+		units := g.ngtdm(c.dists, axis, false)
+		var vals []float64
+		if a == agg2D {
+			m := newFeatureMean(len(ngtdmNames), false)
+			for _, u := range units {
+				if v := ngtdmFeatures(u.n, u.s, false); v != nil {
+					m.add(v)
+				}
+			}
+			if m.any {
+				vals = m.mean()
+			}
+		} else {
+			n, s := mergeNGTDM(units)
+			vals = ngtdmFeatures(n, s, false)
+		}
+		out = emit(out, ngtdmNames, vals, "ngtdm", true, a, a == agg3D)
+	}
+	return out, nil
+}
+
+func mergeNGTDM(units []ngtdmUnit) (n, s []float64) {
+	n = make([]float64, len(units[0].n))
+	s = make([]float64, len(units[0].s))
+	for _, u := range units {
+		for l := range n {
+			n[l] += u.n[l]
+			s[l] += u.s[l]
+		}
+	}
+	return n, s
+}
