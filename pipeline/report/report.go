@@ -61,9 +61,9 @@ type SeriesRef struct {
 // must never be logged.
 type Source struct {
 	StudyInstanceUID, AccessionNumber, StudyID, StudyDate, StudyTime, ReferringPhysician string
-	PatientName, PatientID, PatientBirthDate, PatientSex                                   string
-	STIR                                                                                   SeriesRef // the grid of Result.Labels
-	T1                                                                                     SeriesRef // optional (no Instances: not referenced)
+	PatientName, PatientID, PatientBirthDate, PatientSex                                 string
+	STIR                                                                                 SeriesRef // the grid of Result.Labels
+	T1                                                                                   SeriesRef // optional (no Instances: not referenced)
 }
 
 // Contribution is one input feature's contribution to a prediction.

@@ -95,7 +95,9 @@ type sopRef struct {
 	segments        []uint16
 }
 
-func text(rel string, name code, v string) content { return content{rel: rel, vt: "TEXT", name: name, text: v} }
+func text(rel string, name code, v string) content {
+	return content{rel: rel, vt: "TEXT", name: name, text: v}
+}
 func uidref(rel string, name code, v string) content {
 	return content{rel: rel, vt: "UIDREF", name: name, uid: v}
 }
