@@ -181,3 +181,24 @@ func runPipeline(ctx context.Context, names []string, r1, r2 [][]float64, clinic
 	}
 	return res, nil
 }
+
+// BenchmarkCVLassoAllFeatures is the worst case of step 5: 10-fold CV of the
+// LASSO path on all 1,000 features of 146 training patients (as if no
+// filter removed anything).
+func BenchmarkCVLassoAllFeatures(b *testing.B) {
+	names, r1, _, _, y := syntheticCohort(183, 1000, 1)
+	sc, err := FitScaler(names, r1)
+	if err != nil {
+		b.Fatal(err)
+	}
+	z, _ := sc.Transform(r1)
+	folds, err := StratifiedFolds(y, 10, rand.New(rand.NewPCG(1, 1)))
+	if err != nil {
+		b.Fatal(err)
+	}
+	for b.Loop() {
+		if _, err := CVLasso(context.Background(), z, y, folds, LassoOptions{NoStandardize: true}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -30,11 +30,17 @@
 //	cv, _ := CVLasso(ctx, z, yTrain, folds, LassoOptions{NoStandardize: true})
 //	lasso := cv.Path.Model(cv.IndexMin)                          // or cv.Index1SE
 //	dlr := LinearPredictors(lasso, z)                            // DLR score
+//	w, _ := LogisticWald(clin, yTrain, FitLogistic(clin, yTrain, LogisticOptions{})) // clinical screening
+//	c, _, _ := CVLogisticC(ctx, [][]float64{dlr, age, crp}, yTrain, folds, []float64{0.01, 0.1, 1, 10})
 //	dlrc, _ := FitLogistic([][]float64{dlr, age, crp}, yTrain, LogisticOptions{C: c})
 //	m, _ := Evaluate(yTest, p, EvaluateOptions{Seed: 1})         // the `sacrum evaluate` keys
 //	cmp, _ := Compare(yTest, p, pClinical)                       // DeLong test, IDI, NRI
-//	thr := NewROC(yTrain, pTrain).Youden(); Classify(yTest, pTest, thr.Value)
+//	roc, _ := NewROC(yTrain, pTrain); Classify(yTest, pTest, roc.Youden().Value)
 //	Calibrate, DecisionCurve, LinearSHAP / MeanAbsSHAP for the report.
+//
+// (Error returns elided above.) Each step returns the kept indices and a
+// Removal per dropped feature for selection.csv; Subset, Rows and RowsInt
+// cut columns and patients.
 //
 // Bad input gives errors that name the row or feature (NaN, one outcome
 // class, fewer than MinEvents events, a constant feature); no function

@@ -2,6 +2,8 @@ package learn
 
 import (
 	"context"
+	"fmt"
+	"slices"
 	"math"
 	"math/rand/v2"
 	"strings"
@@ -100,6 +102,8 @@ func TestGoldenLogistic(t *testing.T) {
 	_, cols := readCSV(t, "lasso_tall.csv")
 	var want struct {
 		GLM   []float64 `json:"glm"`
+		GLMSE []float64 `json:"glm_se"`
+		GLMP  []float64 `json:"glm_p"`
 		Ridge []struct {
 			C         float64
 			Intercept float64
@@ -117,6 +121,14 @@ func TestGoldenLogistic(t *testing.T) {
 	for j := range x {
 		near(t, "glm coef", m.Coef[j], want.GLM[j+1], 1e-6)
 	}
+	w, err := LogisticWald(x, y, m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for j := range want.GLMSE {
+		near(t, "glm SE", w.SE[j], want.GLMSE[j], 1e-6)
+		near(t, "glm p", w.P[j], want.GLMP[j], 1e-6)
+	}
 	for _, r := range want.Ridge {
 		m, err := FitLogistic(x, y, LogisticOptions{C: r.C})
 		if err != nil {
@@ -126,6 +138,44 @@ func TestGoldenLogistic(t *testing.T) {
 		for j := range x {
 			near(t, "ridge coef", m.Coef[j], r.Coef[j], 1e-6)
 		}
+	}
+}
+
+func TestCVLogisticC(t *testing.T) {
+	_, cols := readCSV(t, "lasso_tall.csv")
+	y := ints(cols["y"])
+	folds := ints(cols["fold"])
+	for i := range folds {
+		folds[i]--
+	}
+	// One informative column (X1) among 20: a weak penalty overfits less
+	// than 20 noise columns would hurt, so check the deviance is computed
+	// per candidate and the minimum is chosen.
+	x := make([][]float64, 0, 20)
+	for j := 1; j <= 20; j++ {
+		x = append(x, cols[fmt.Sprintf("X%d", j)])
+	}
+	cands := []float64{1e-4, 0.01, 1, 100}
+	best, dev, err := CVLogisticC(context.Background(), x, y, folds, cands)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for c := range cands {
+		if dev[c] < dev[slices.Index(cands, best)] {
+			t.Errorf("C = %v has deviance %v below the chosen C = %v (%v)", cands[c], dev[c], best, dev)
+		}
+	}
+	// C = 1e-4 shrinks everything to the intercept: its deviance is close
+	// to the null deviance −2·[ȳ log ȳ + (1−ȳ) log(1−ȳ)] (held-out ȳ differs slightly).
+	var ybar float64
+	for _, v := range y {
+		ybar += float64(v)
+	}
+	ybar /= float64(len(y))
+	null := -2 * (ybar*math.Log(ybar) + (1-ybar)*math.Log(1-ybar))
+	near(t, "deviance at C = 1e-4", dev[0], null, 0.05)
+	if best == 1e-4 {
+		t.Errorf("chose the null model (deviances %v)", dev)
 	}
 }
 

@@ -29,13 +29,8 @@ func (m Logistic) Predict(row []float64) float64 { return sigmoid(m.LinearPredic
 // PredictColumns returns the probability of every patient of column-major
 // data (cols[j][i] is feature j of patient i).
 func (m Logistic) PredictColumns(cols [][]float64) []float64 {
-	n := columnsLen(cols)
-	p := make([]float64, n)
-	for i := range p {
-		eta := m.Intercept
-		for j, b := range m.Coef {
-			eta += b * cols[j][i]
-		}
+	p := LinearPredictors(m, cols)
+	for i, eta := range p {
 		p[i] = sigmoid(eta)
 	}
 	return p

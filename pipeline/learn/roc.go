@@ -55,17 +55,6 @@ func checkOutcome(y []int, p []float64) error {
 	return nil
 }
 
-// psi is the Mann–Whitney kernel: 1 if the case ranks above the control, ½ on a tie.
-func psi(cs, ctl float64) float64 {
-	switch {
-	case cs > ctl:
-		return 1
-	case cs == ctl:
-		return 0.5
-	}
-	return 0
-}
-
 // AUC is the area under the empirical ROC curve, the Mann–Whitney statistic
 // divided by n_cases·n_controls with ties counted ½.
 func (r ROC) AUC() float64 {
