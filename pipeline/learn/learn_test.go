@@ -3,9 +3,9 @@ package learn
 import (
 	"context"
 	"fmt"
-	"slices"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"strings"
 	"testing"
 )
