@@ -28,29 +28,11 @@ func FindLibrary(configured string) (string, error) {
 	if env := os.Getenv(LibraryEnv); env != "" {
 		return existing(env, "$"+LibraryEnv)
 	}
-	var tried []string
-	if wd, err := os.Getwd(); err == nil {
-		for dir := wd; ; dir = filepath.Dir(dir) {
-			p := filepath.Join(dir, DefaultLibrary)
-			tried = append(tried, p)
-			if fileExists(p) {
-				return p, nil
-			}
-			if filepath.Dir(dir) == dir {
-				break
-			}
-		}
+	p, err := FindFile(DefaultLibrary)
+	if err != nil {
+		return "", fmt.Errorf("onnxruntime: library not found (set pipeline.onnxruntime_library or $%s, or run scripts/setup.sh): %w", LibraryEnv, err)
 	}
-	if exe, err := os.Executable(); err == nil {
-		for _, dir := range []string{filepath.Dir(exe), filepath.Dir(filepath.Dir(exe))} {
-			p := filepath.Join(dir, DefaultLibrary)
-			tried = append(tried, p)
-			if fileExists(p) {
-				return p, nil
-			}
-		}
-	}
-	return "", fmt.Errorf("onnxruntime: library not found (set pipeline.onnxruntime_library or $%s, or run scripts/setup.sh); looked in %v", LibraryEnv, tried)
+	return p, nil
 }
 
 func existing(p, from string) (string, error) {
