@@ -6,10 +6,10 @@ import (
 )
 
 type cohortStats struct {
-	n, test                 int
+	n, test                   int
 	age, male, asas20, asas40 float64
-	nested                  bool
-	oracleTest, clinTest    float64
+	nested                    bool
+	oracleTest, clinTest      float64
 }
 
 func statsOf(t *testing.T, recs []Record) cohortStats {
@@ -58,7 +58,7 @@ func TestCohortModel(t *testing.T) {
 	s := statsOf(t, NewCohort(7, 5000))
 	t.Logf("n=%d age=%.2f male=%.3f asas20=%.3f asas40=%.3f oracle=%.3f clinical=%.3f", s.n, s.age, s.male, s.asas20, s.asas40, s.oracleTest, s.clinTest)
 	checks := []struct {
-		name      string
+		name        string
 		got, lo, hi float64
 	}{
 		{"mean age", s.age, 25.5, 27.5},

@@ -57,7 +57,9 @@ func (st *Study) pixels(role string) []uint16 {
 	return st.STIR
 }
 
-func (st *Study) uid(role string) string { return uid(st.seed, fmt.Sprintf("%s/%d", role, st.Record.Index)) }
+func (st *Study) uid(role string) string {
+	return uid(st.seed, fmt.Sprintf("%s/%d", role, st.Record.Index))
+}
 
 // InstanceUID is the SOPInstanceUID of slice k (0-based) of a series role ("t1" or "stir").
 func (st *Study) InstanceUID(role string, k int) string {
