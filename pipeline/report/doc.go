@@ -38,8 +38,14 @@
 // suyashkumar/dicom v1.1.0's writer does not give (and its reader unpacks 1-bit data MSB
 // first, so the tests decode SEG bits themselves from the raw value).
 //
-// dciodvfy warnings accepted (tests fail on any "Error" line):
-// ACCEPTED_WARNINGS_PLACEHOLDER
+// dciodvfy warnings accepted (the tests fail on any "Error" line and on any other warning):
+//   - SR: "Unrecognized defined term <99SACRUM> for value 1 of attribute <Coding Scheme
+//     Designator>", once per private code. No standard codes exist for the predicted response,
+//     the DLR score, the model variant or SHAP contributions; 99SACRUM is a private scheme as
+//     PS3.16 §8 allows ("99" prefix) and is declared in the Coding Scheme Identification Sequence.
+//
+// dsrdump prints "W: The VR checker does not support this Specific Character Set: ISO_IR 192":
+// the objects are UTF-8 (patient names may need it); DCMTK only skips its string VR check.
 //
 // Imports: the standard library, pipeline/image, golang.org/x/image/font and the Liberation fonts.
 // Tests also use github.com/suyashkumar/dicom and the dicom3tools (dciodvfy) and DCMTK (dsrdump)

@@ -181,6 +181,9 @@ type Objects struct {
 // named by their SOP Instance UIDs.
 func Write(ctx context.Context, dir string, r *Result) (Objects, error) {
 	var out Objects
+	if err := ctx.Err(); err != nil {
+		return out, err
+	}
 	if err := r.validate(); err != nil {
 		return out, err
 	}
@@ -296,6 +299,9 @@ func (r *Result) validate() error {
 	}
 	if _, err := newUID(r.UIDRoot, "check"); err != nil {
 		return err
+	}
+	if p := r.Predecessor; p != nil && (p.SOPClassUID == "" || p.SOPInstanceUID == "" || p.SeriesInstanceUID == "") {
+		return errors.New("report: predecessor SR needs SOP class, instance and series UIDs")
 	}
 	return nil
 }

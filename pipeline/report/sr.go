@@ -1,7 +1,6 @@
 package report
 
 import (
-	"fmt"
 	"strconv"
 	"strings"
 )
@@ -287,9 +286,6 @@ func buildSR(r *Result, u uidSet, objs Objects) (dataset, error) {
 	evidence = append(evidence, seriesInstances{objs.SEG.SeriesInstanceUID, [][2]string{{objs.SEG.SOPClassUID, objs.SEG.SOPInstanceUID}}})
 	d.add(hierarchicalRef(tag(0x0040, 0xA375), r.Source.StudyInstanceUID, evidence))
 	if p := r.Predecessor; p != nil {
-		if p.SOPClassUID == "" || p.SOPInstanceUID == "" || p.SeriesInstanceUID == "" {
-			return nil, fmt.Errorf("report: predecessor SR needs SOP class, instance and series UIDs")
-		}
 		d.add(hierarchicalRef(tag(0x0040, 0xA360), r.Source.StudyInstanceUID,
 			[]seriesInstances{{p.SeriesInstanceUID, [][2]string{{p.SOPClassUID, p.SOPInstanceUID}}}}))
 	}
