@@ -1,0 +1,126 @@
+package radiomics
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"runtime"
+	"strconv"
+	"strings"
+	"sync"
+
+	"github.com/sacrum-dev/sacrum/pipeline/image"
+)
+
+// FilteredImage is an image derived by one of PyRadiomics' image filters, named as PyRadiomics
+// names the image type (the prefix of its feature names, e.g. "log-sigma-3-0-mm-3D_glcm_Contrast").
+type FilteredImage struct {
+	Name  string // "log-sigma-3-0-mm-3D", "wavelet-LLH", "square", "lbp-3D-m1", …
+	Image *image.Volume
+}
+
+// checkVolume rejects volumes a filter cannot work on.
+func checkVolume(v *image.Volume, what string) error {
+	if v == nil {
+		return fmt.Errorf("radiomics: %s: no image", what)
+	}
+	if err := v.Grid.Validate(); err != nil {
+		return fmt.Errorf("radiomics: %s: %w", what, err)
+	}
+	if len(v.Data) != v.Len() {
+		return fmt.Errorf("radiomics: %s: %d voxels for a %v grid", what, len(v.Data), v.Size)
+	}
+	for i, x := range v.Data {
+		if math.IsNaN(x) || math.IsInf(x, 0) {
+			return fmt.Errorf("radiomics: %s: voxel %d is %v", what, i, x)
+		}
+	}
+	return nil
+}
+
+// pythonFloat formats x as Python's str(float) does for ordinary magnitudes ("3.0", "1.5").
+func pythonFloat(x float64) string {
+	s := strconv.FormatFloat(x, 'f', -1, 64)
+	if !strings.ContainsAny(s, ".eE") {
+		s += ".0"
+	}
+	return s
+}
+
+// parallelFor runs f(lo, hi) over [0, n) split into chunks on GOMAXPROCS goroutines, stopping
+// early when ctx is cancelled.
+func parallelFor(ctx context.Context, n int, f func(lo, hi int)) error {
+	workers := runtime.GOMAXPROCS(0)
+	if workers > n {
+		workers = n
+	}
+	if workers <= 1 {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		f(0, n)
+		return ctx.Err()
+	}
+	chunks := workers * 4
+	if chunks > n {
+		chunks = n
+	}
+	var wg sync.WaitGroup
+	next := make(chan int, chunks)
+	for c := 0; c < chunks; c++ {
+		next <- c
+	}
+	close(next)
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for c := range next {
+				if ctx.Err() != nil {
+					return
+				}
+				f(c*n/chunks, (c+1)*n/chunks)
+			}
+		}()
+	}
+	wg.Wait()
+	return ctx.Err()
+}
+
+// lineOp filters lanes [l0, l1) of n-sample lines laid out as in[i*stride + l] into out, using
+// tmp (same layout) as scratch.
+type lineOp func(in, out, tmp []float64, n, stride, l0, l1 int)
+
+// applyAxis applies op to every line of data along axis (0 = i, 1 = j, 2 = k) into out.
+func applyAxis(ctx context.Context, data, out []float64, size [3]int, axis int, op lineOp) error {
+	nx, ny, nz := size[0], size[1], size[2]
+	switch axis {
+	case 0: // contiguous lines: one lane each
+		return parallelFor(ctx, ny*nz, func(lo, hi int) {
+			tmp := make([]float64, nx)
+			for r := lo; r < hi; r++ {
+				o := r * nx
+				op(data[o:o+nx], out[o:o+nx], tmp, nx, 1, 0, 1)
+			}
+		})
+	case 1: // per slice: rows of nx lanes
+		return parallelFor(ctx, nz, func(lo, hi int) {
+			tmp := make([]float64, nx*ny)
+			for k := lo; k < hi; k++ {
+				o := k * nx * ny
+				op(data[o:o+nx*ny], out[o:o+nx*ny], tmp, ny, nx, 0, nx)
+			}
+		})
+	default: // rows of nx*ny lanes, split by lane
+		plane := nx * ny
+		tmp := make([]float64, len(data))
+		return parallelFor(ctx, plane, func(lo, hi int) {
+			op(data, out, tmp, nz, plane, lo, hi)
+		})
+	}
+}
+
+// newLike returns a zero volume on v's grid.
+func newLike(v *image.Volume) *image.Volume {
+	return &image.Volume{Grid: v.Grid, Data: make([]float64, len(v.Data))}
+}
