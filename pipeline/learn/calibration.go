@@ -27,9 +27,9 @@ type Calibration struct {
 
 // CalibrationBin is one point of a calibration curve.
 type CalibrationBin struct {
-	N         int
-	Predicted float64 // mean p̂ in the bin
-	Observed  float64 // fraction of events in the bin
+	N         int     `json:"n"`
+	Predicted float64 `json:"predicted"` // mean p̂ in the bin
+	Observed  float64 `json:"observed"`  // fraction of events in the bin
 }
 
 // HosmerLemeshow is the Hosmer–Lemeshow goodness-of-fit test.
