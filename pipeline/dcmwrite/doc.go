@@ -4,8 +4,9 @@
 //
 // It is hand-written rather than built on github.com/suyashkumar/dicom v1.1.0 because that library's
 // writer encodes native pixel data one sample at a time through binary.Write (an allocation and an
-// interface conversion per pixel, about 40× slower than this package for a 256×256 frame), cannot
-// write 1-bit packed pixel data (BINARY segmentations), and needs a data dictionary lookup per element.
+// interface conversion per pixel: 5.5 ms against 62 µs here for one 256×256 frame, see
+// BenchmarkSuyashkumarWrite), cannot write 1-bit packed pixel data (BINARY segmentations), and needs
+// a data dictionary lookup per element.
 // Here an element carries its own VR, the encoder sorts elements by tag, computes sequence and item
 // lengths (defined lengths throughout), pads values to even length as PS3.5 §6.2 requires, writes the
 // File Meta Information group with its group length (0002,0000), and converts []uint16 pixel data in

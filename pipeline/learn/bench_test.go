@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"strings"
 	"testing"
 )
 
@@ -137,6 +138,52 @@ func TestTrainEndpoint(t *testing.T) {
 	}
 	roc, _ := NewROC(RowsInt(d.Y, res.Test), Rows([][]float64{p}, res.Test)[0])
 	near(t, "DLRC test AUC from the saved models", roc.AUC(), test.AUC, 1e-12)
+}
+
+func TestTrainEndpointBadInput(t *testing.T) {
+	ctx := context.Background()
+	for _, tc := range []struct {
+		name   string
+		modify func(d *TrainData)
+		want   string
+	}{
+		{"NaN feature", func(d *TrainData) { d.Reader1[7][20] = math.NaN() }, `feature "f0007": row 21: value is NaN`},
+		{"NaN clinical", func(d *TrainData) { d.ClinCols[1][3] = math.NaN() }, `clinical variable "age"`},
+		{"few events", func(d *TrainData) {
+			kept := 0
+			for i := range d.Y {
+				if d.Y[i] == 1 {
+					if kept >= 12 {
+						d.Y[i] = 0
+					}
+					kept++
+				}
+			}
+		}, "need at least 10"},
+		{"no clinical", func(d *TrainData) { d.Clinical, d.ClinCols = nil, nil }, "no clinical variables"},
+		{"split length", func(d *TrainData) { d.Test = make([]bool, 5) }, "split has 5 rows"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			d := syntheticTrainData(120, 50, 3)
+			tc.modify(&d)
+			_, err := TrainEndpoint(ctx, d, TrainConfig{Bootstrap: 10})
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("error %v, want one containing %q", err, tc.want)
+			}
+		})
+	}
+	// A constant feature is not an error: the ICC step removes it, saying why.
+	d := syntheticTrainData(183, 60, 2)
+	for i := range d.Reader1[0] {
+		d.Reader1[0][i], d.Reader2[0][i] = 4, 4
+	}
+	res, err := TrainEndpoint(ctx, d, TrainConfig{Bootstrap: 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := res.Selection[0]; r.Feature != "f0000" || r.Step != StepICC || r.Reason != "constant feature" {
+		t.Errorf("first removal %+v, want f0000 removed by the ICC step as constant", r)
+	}
 }
 
 // pick returns reader 1's columns of the named features.

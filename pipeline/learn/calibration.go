@@ -90,7 +90,9 @@ func checkProbabilities(y []int, p []float64) error {
 // hosmerLemeshow groups patients as ResourceSelection::hoslem.test does:
 // break points are the distinct type-7 quantiles of p̂ at 0, 1/g, …, 1, and
 // group k holds q[k−1] < p̂ ≤ q[k] (the first also holds p̂ = q[0]), so ties
-// never straddle groups and fewer than g groups can result. The statistic
+// never straddle groups and fewer than g groups can result. A group left
+// empty (a quantile falling between tied values) is dropped, where
+// hoslem.test returns NaN; otherwise the two agree exactly. The statistic
 // sums (O−E)²/E over events and non-events of every group and is referred to
 // χ² with g − 2 degrees of freedom (g as requested, as hoslem.test does).
 func hosmerLemeshow(y []int, p []float64, g int) (HosmerLemeshow, []CalibrationBin, error) {

@@ -21,26 +21,31 @@
 //
 // # Building `sacrum train` from it
 //
-//	train, test, _ := StratifiedSplit(y, 0.2, rng)               // or the CSV's split column
-//	keep, removed, _ := ICCFilter(names, reader1, reader2, ICC21, 0.75)
-//	keep, removed, _ = MannWhitneyFilter(names, cols, yTrain, 0.05) // on training rows
-//	keep, removed, _ = RedundancyFilter(names, cols, 0.9)
-//	sc, _ := FitScaler(names, trainCols); z := sc.Transform(cols)
-//	folds, _ := StratifiedFolds(yTrain, 10, rng)
-//	cv, _ := CVLasso(ctx, z, yTrain, folds, LassoOptions{NoStandardize: true})
-//	lasso := cv.Path.Model(cv.IndexMin)                          // or cv.Index1SE
-//	dlr := LinearPredictors(lasso, z)                            // DLR score
-//	w, _ := LogisticWald(clin, yTrain, FitLogistic(clin, yTrain, LogisticOptions{})) // clinical screening
-//	c, _, _ := CVLogisticC(ctx, [][]float64{dlr, age, crp}, yTrain, folds, []float64{0.01, 0.1, 1, 10})
-//	dlrc, _ := FitLogistic([][]float64{dlr, age, crp}, yTrain, LogisticOptions{C: c})
-//	m, _ := Evaluate(yTest, p, EvaluateOptions{Seed: 1})         // the `sacrum evaluate` keys
-//	cmp, _ := Compare(yTest, p, pClinical)                       // DeLong test, IDI, NRI
-//	roc, _ := NewROC(yTrain, pTrain); Classify(yTest, pTest, roc.Youden().Value)
-//	Calibrate, DecisionCurve, LinearSHAP / MeanAbsSHAP for the report.
+// TrainEndpoint runs the whole method for one endpoint from column-major
+// features of two readers, clinical variables and the outcome (and an
+// optional split), and returns what bundle.json, selection.csv,
+// metrics.json and report.html need: the removals per step, the LASSO
+// (DLR score) model with its training scaler and λ, the clinical, DLR
+// (fallback without clinical inputs) and DLRC LinearModels, SetMetrics per
+// model for "train" and "test" (the `sacrum evaluate` keys plus Youden
+// threshold metrics, calibration and decision curves, and DeLong/IDI/NRI
+// against the clinical model), and SHAP rankings. `sacrum train` reads the
+// CSVs, calls it per endpoint and writes the files.
 //
-// (Error returns elided above.) Each step returns the kept indices and a
-// Removal per dropped feature for selection.csv; Subset, Rows and RowsInt
-// cut columns and patients.
+// The pieces are exported for other uses:
+//
+//	StratifiedSplit, StratifiedFolds        4:1 split, K folds, both stratified on y
+//	ICCFilter, MannWhitneyFilter,           steps 2–4, each returning kept indices
+//	RedundancyFilter, LassoSelected         and a Removal per dropped feature
+//	FitScaler / Scaler.Transform            z-scores with a training-only scaler
+//	FitLassoPath, CVLasso                   glmnet path and cv.glmnet (λ.min, λ.1se)
+//	FitLogistic, CVLogisticC, LogisticWald  L2 / plain logistic, C by CV, Wald tests
+//	Evaluate, Compare                       the `sacrum evaluate` statistics
+//	NewROC (AUC, CIs, Curve, Youden),       the parts of Evaluate and Compare
+//	CompareROC, Calibrate, Reclassify,
+//	DecisionCurve, Classify
+//	LinearSHAP, MeanAbsSHAP                 exact SHAP for linear models
+//	ICC, MannWhitney, Spearman, Ranks       the underlying statistics
 //
 // Bad input gives errors that name the row or feature (NaN, one outcome
 // class, fewer than MinEvents events, a constant feature); no function

@@ -199,7 +199,7 @@ func TestBadInput(t *testing.T) {
 		{"NaN feature", func() error {
 			_, err := FitLassoPath(ctx, [][]float64{{1, 2, 3, 4, 5, nan}}, y, LassoOptions{})
 			return err
-		}(), "column 1, row 6"},
+		}(), "column 1: row 6: value is NaN"},
 		{"constant scaler", func() error { _, err := FitScaler([]string{"glcm_x"}, [][]float64{{2, 2, 2}}); return err }(), `"glcm_x" is constant`},
 		{"folds with few events", func() error { _, err := StratifiedFolds(y, 10, rand.New(rand.NewPCG(1, 1))); return err }(), "only 3 patients with outcome 0"},
 		{"one class in a fold", func() error {

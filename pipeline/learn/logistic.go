@@ -10,8 +10,8 @@ import (
 
 // Logistic is a fitted logistic regression: logit P(y=1) = Intercept + Σ Coef[j]·x[j].
 type Logistic struct {
-	Intercept float64
-	Coef      []float64
+	Intercept float64   `json:"intercept"`
+	Coef      []float64 `json:"coef"`
 }
 
 // LinearPredictor is the logit (log-odds) for one patient's feature row.
@@ -214,13 +214,21 @@ func logLoss(eta float64, y int) float64 {
 // checkColumns checks that every column has n finite values.
 func checkColumns(cols [][]float64, n int) error {
 	for j, c := range cols {
-		if len(c) != n {
-			return fmt.Errorf("column %d has %d values for %d patients", j+1, len(c), n)
+		if err := checkColumn(c, n); err != nil {
+			return fmt.Errorf("column %d: %w", j+1, err)
 		}
-		for i, v := range c {
-			if math.IsNaN(v) || math.IsInf(v, 0) {
-				return fmt.Errorf("column %d, row %d: value is %v", j+1, i+1, v)
-			}
+	}
+	return nil
+}
+
+// checkColumn checks that a column has n finite values; rows count from 1.
+func checkColumn(c []float64, n int) error {
+	if len(c) != n {
+		return fmt.Errorf("%d values for %d patients", len(c), n)
+	}
+	for i, v := range c {
+		if math.IsNaN(v) || math.IsInf(v, 0) {
+			return fmt.Errorf("row %d: value is %v", i+1, v)
 		}
 	}
 	return nil

@@ -19,9 +19,9 @@ const (
 
 // Removal records why a feature left the selection.
 type Removal struct {
-	Feature string
-	Step    string
-	Reason  string
+	Feature string `json:"feature"`
+	Step    string `json:"step"`
+	Reason  string `json:"reason"`
 }
 
 // StratifiedSplit assigns round(testFraction·n_c) patients of each outcome
@@ -107,7 +107,7 @@ func FitScaler(names []string, cols [][]float64) (Scaler, error) {
 		if len(c) < 2 {
 			return Scaler{}, fmt.Errorf("scaler: feature %q has %d values", names[j], len(c))
 		}
-		if err := checkColumns([][]float64{c}, len(c)); err != nil {
+		if err := checkColumn(c, len(c)); err != nil {
 			return Scaler{}, fmt.Errorf("scaler: feature %q: %w", names[j], err)
 		}
 		m, v := meanVar(c)
@@ -146,8 +146,11 @@ func ICCFilter(names []string, reader1, reader2 [][]float64, form ICCForm, min f
 		return nil, nil, fmt.Errorf("icc filter: %d names, %d and %d reader columns", len(names), len(reader1), len(reader2))
 	}
 	for j, name := range names {
-		if err := checkColumns([][]float64{reader1[j], reader2[j]}, len(reader1[j])); err != nil {
-			return nil, nil, fmt.Errorf("icc filter: feature %q: %w", name, err)
+		if err := checkColumn(reader1[j], len(reader1[j])); err != nil {
+			return nil, nil, fmt.Errorf("icc filter: feature %q, reader 1: %w", name, err)
+		}
+		if err := checkColumn(reader2[j], len(reader1[j])); err != nil {
+			return nil, nil, fmt.Errorf("icc filter: feature %q, reader 2: %w", name, err)
 		}
 		r, err := ICC([][]float64{reader1[j], reader2[j]})
 		if err != nil {
@@ -218,7 +221,7 @@ func SpearmanMatrix(names []string, cols [][]float64) (*mat.SymDense, error) {
 		if len(c) != n {
 			return nil, fmt.Errorf("spearman: feature %q has %d values, want %d", names[j], len(c), n)
 		}
-		if err := checkColumns([][]float64{c}, n); err != nil {
+		if err := checkColumn(c, n); err != nil {
 			return nil, fmt.Errorf("spearman: feature %q: %w", names[j], err)
 		}
 		r := Ranks(c)

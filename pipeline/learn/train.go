@@ -166,12 +166,12 @@ func TrainEndpoint(ctx context.Context, d TrainData, cfg TrainConfig) (*TrainRes
 		return nil, fmt.Errorf("train: no clinical variables")
 	}
 	for j, c := range d.Reader1 {
-		if err := checkColumns([][]float64{c}, n); err != nil {
+		if err := checkColumn(c, n); err != nil {
 			return nil, fmt.Errorf("train: feature %q: %w", d.Features[j], err)
 		}
 	}
 	for j, c := range d.ClinCols {
-		if err := checkColumns([][]float64{c}, n); err != nil {
+		if err := checkColumn(c, n); err != nil {
 			return nil, fmt.Errorf("train: clinical variable %q: %w", d.Clinical[j], err)
 		}
 	}

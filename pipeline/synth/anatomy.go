@@ -115,7 +115,7 @@ func newAnatomy(r *rand.Rand, rec Record) *anatomy {
 		for b := 0; b < ne; b++ {
 			sd.erosions = append(sd.erosions, a.jointBlob(r, s, uniform(r, 1.5, 2.8), 1, uniform(r, -1.5, 1.5)))
 		}
-		sd.sclerosisMM = 5 * rec.Latent.Sclerosis * uniform(r, 0.8, 1.2)
+		sd.sclerosisMM = 3 * rec.Latent.Sclerosis * uniform(r, 0.8, 1.2)
 	}
 	return a
 }

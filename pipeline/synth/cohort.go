@@ -47,7 +47,7 @@ type Latent struct {
 	Texture       float64 // heterogeneity of the oedema (0 diffuse … 1 focal, patchy), 0–1
 	FatMetaplasia float64 // amount of subchondral fat metaplasia, 0–1
 	Erosion       float64 // erosion burden, 0–1 (expected erosions per joint = 4 × Erosion)
-	Sclerosis     float64 // subchondral sclerosis thickness, 0–1 (× 5 mm)
+	Sclerosis     float64 // subchondral sclerosis thickness, 0–1 (× 3 mm)
 	Eta           float64 // linear predictor of response (logit scale)
 	Response      float64 // latent response R = Eta + logistic noise; ASAS20 if R > T20, ASAS40 if R > T40
 }

@@ -239,8 +239,8 @@ func (st *Study) pathology(a *anatomy, band []bandVoxel, t1, stir []float64) {
 			continue
 		}
 		o := sd.oedema * 1.7 * math.Exp(-x.depth/7) * ((1 - h) + h*raw[b]*norm[x.side])
-		o = math.Min(o, 1)
-		t1[i] *= 1 - oedemaT1*o
+		o = math.Min(o, 2)
+		t1[i] *= math.Max(0.2, 1-oedemaT1*o)
 		stir[i] += o * (oedemaSTIR - stir[i])
 	}
 }

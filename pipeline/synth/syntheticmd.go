@@ -154,11 +154,11 @@ auricular surface, 1.4 mm cortical rim and fatty marrow. Base signals (T1 / STIR
 330/150, marrow 560/110, cortex 70/40, joint 300/260, disc 280/620, nerve 420/320.
 
 Pathology, inside the periarticular band of each joint: erosions (Poisson, mean 4 × erosion per joint; 240/600),
-sclerosis (0–5 mm × sclerosis, iliac side, half on the sacral side; 95/65), fat metaplasia (round(6 × fat
+sclerosis (0–3 mm × sclerosis, iliac side, half on the sacral side; 95/65), fat metaplasia (round(6 × fat
 metaplasia) foci within 12 mm of the joint; 900/45), and bone-marrow oedema: fraction
-o = min(1, 1.7·E_side·exp(−depth/7 mm)·((1 − T) + T·B)), B a sum of Gaussian lesions normalised to mean 1 in the
-ROI marrow (fewer, tighter lesions when T is high); oedematous marrow loses 50 %% of its T1 signal and its STIR
-signal moves towards 720. Joint fluid on STIR rises by 280·E_side. Scanner: receiver gain 0.9–1.1, a smooth bias
+o = min(2, 1.7·E_side·exp(−depth/7 mm)·((1 − T) + T·B)), B a sum of Gaussian lesions normalised to mean 1 in the
+ROI marrow (fewer, tighter lesions when T is high); T1 marrow signal × max(0.2, 1 − 0.5·o), STIR marrow signal
++ o·(720 − base) (o above 1 is lesion core brighter than fluid-equivalent oedema). Joint fluid on STIR rises by 280·E_side. Scanner: receiver gain 0.9–1.1, a smooth bias
 field (±8 %% linear, up to −10 %% quadratic), Rician noise σ = 20–24 (1.5 T) or 12–16 (3 T), ×1.2 on STIR.
 
 ## Labels and geometry
