@@ -9,6 +9,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 
 	"codeberg.org/go-fonts/liberation/liberationsansbold"
 	"codeberg.org/go-fonts/liberation/liberationsansregular"
@@ -178,7 +179,11 @@ func RenderCard(r *Result) (*image.RGBA, error) {
 	if r.Provided {
 		seg = "segmentation: provided with the study"
 	}
-	foot := fmt.Sprintf("Model %s %s · %s · sacrum %s · %s", r.Model.Name, r.Model.Version, seg,
+	study := ""
+	if d, err := time.Parse("20060102", r.Source.StudyDate); err == nil {
+		study = "Study of " + d.Format("2006-01-02") + " · "
+	}
+	foot := fmt.Sprintf("%sModel %s %s · %s · sacrum %s · made %s", study, r.Model.Name, r.Model.Version, seg,
 		r.Node.SoftwareVersion, r.Now.UTC().Format("2006-01-02 15:04 MST"))
 	drawText(img, fs.small, 20, cardHeight-26, colMuted, fitText(fs.small, foot, cardWidth-40))
 	drawText(img, fs.small, 20, cardHeight-9, colMuted, "Research use only, not for diagnostic use. Probabilities come from a statistical model and are not a diagnosis.")
@@ -448,15 +453,7 @@ func buildCard(r *Result, u uidSet) (dataset, error) {
 	}
 	_, _, cardNumber := r.Options.seriesNumbers()
 	d := commonModules(r, SecondaryCaptureStorage, u.cardSOP, u.cardSeries, "OT", "sacrum result card (research use only)", cardNumber)
-	key := r.Source.STIR.Instances[keySlice(r)]
-	src := dataset{
-		str(tag(0x0008, 0x1150), "UI", key.SOPClassUID),
-		str(tag(0x0008, 0x1155), "UI", key.SOPInstanceUID),
-		codeSeq(tag(0x0040, 0xA170), code{"121322", "DCM", "Source image for image processing operation"}),
-	}
-	if key.Frame > 0 {
-		src.add(str(tag(0x0008, 0x1160), "IS", strconv.Itoa(key.Frame)))
-	}
+	src := sourceImage(r.Source.STIR.Instances[keySlice(r)])
 	d.add(
 		str(tag(0x0008, 0x0008), "CS", "DERIVED", "SECONDARY"),
 		str(tag(0x0008, 0x0064), "CS", "WSD"),
@@ -464,18 +461,10 @@ func buildCard(r *Result, u uidSet) (dataset, error) {
 		str(tag(0x0020, 0x0020), "CS"),
 		str(tag(0x0020, 0x0062), "CS", "B"),
 		str(tag(0x0020, 0x4000), "LT", Disclaimer),
-		us(tag(0x0028, 0x0002), 3),
-		str(tag(0x0028, 0x0004), "CS", "RGB"),
 		us(tag(0x0028, 0x0006), 0),
-		us(tag(0x0028, 0x0010), uint16(b.Dy())),
-		us(tag(0x0028, 0x0011), uint16(b.Dx())),
-		us(tag(0x0028, 0x0100), 8),
-		us(tag(0x0028, 0x0101), 8),
-		us(tag(0x0028, 0x0102), 7),
-		us(tag(0x0028, 0x0103), 0),
 		str(tag(0x0028, 0x0301), "CS", "YES"),
-		str(tag(0x0028, 0x2110), "CS", "00"),
 		ob(tag(0x7FE0, 0x0010), pixels),
 	)
+	d.add(imagePixel(3, "RGB", b.Dy(), b.Dx(), 8)...)
 	return d, nil
 }

@@ -196,32 +196,35 @@ func Write(ctx context.Context, dir string, r *Result) (Objects, error) {
 	out.Card = ObjectRef{filepath.Join(dir, "SC-"+u.cardSOP+".dcm"), SecondaryCaptureStorage, u.cardSOP, u.cardSeries}
 	out.SR = ObjectRef{filepath.Join(dir, "SR-"+u.srSOP+".dcm"), srClass, u.srSOP, u.srSeries}
 
-	seg, err := buildSEG(r, u)
-	if err != nil {
-		return out, err
+	// The SEG first: the SR references it. On failure no object of the run is left behind.
+	steps := []struct {
+		name  string
+		ref   ObjectRef
+		build func() (dataset, error)
+	}{
+		{"SEG", out.SEG, func() (dataset, error) { return buildSEG(r, u) }},
+		{"card", out.Card, func() (dataset, error) { return buildCard(r, u) }},
+		{"SR", out.SR, func() (dataset, error) { return buildSR(r, u, out) }},
 	}
-	if err := writePart10(out.SEG.Path, SegmentationStorage, u.segSOP, seg); err != nil {
-		return out, fmt.Errorf("report: SEG: %w", err)
-	}
-	if err := ctx.Err(); err != nil {
-		return out, err
-	}
-	card, err := buildCard(r, u)
-	if err != nil {
-		return out, err
-	}
-	if err := writePart10(out.Card.Path, SecondaryCaptureStorage, u.cardSOP, card); err != nil {
-		return out, fmt.Errorf("report: card: %w", err)
-	}
-	if err := ctx.Err(); err != nil {
-		return out, err
-	}
-	sr, err := buildSR(r, u, out)
-	if err != nil {
-		return out, err
-	}
-	if err := writePart10(out.SR.Path, srClass, u.srSOP, sr); err != nil {
-		return out, fmt.Errorf("report: SR: %w", err)
+	var written []string
+	for _, s := range steps {
+		err := ctx.Err()
+		var d dataset
+		if err == nil {
+			d, err = s.build()
+		}
+		if err == nil {
+			if err = writePart10(s.ref.Path, s.ref.SOPClassUID, s.ref.SOPInstanceUID, d); err != nil {
+				err = fmt.Errorf("report: %s: %w", s.name, err)
+			}
+		}
+		if err != nil {
+			for _, p := range written {
+				os.Remove(p)
+			}
+			return Objects{}, err
+		}
+		written = append(written, s.ref.Path)
 	}
 	return out, nil
 }
@@ -270,6 +273,9 @@ func (r *Result) validate() error {
 	for _, p := range r.Predictions {
 		if p.Endpoint == "" {
 			return errors.New("report: prediction without endpoint")
+		}
+		if p.Variant != "DLRC" && p.Variant != "DLR-only" {
+			return fmt.Errorf("report: %s: model variant %q (want DLRC or DLR-only)", p.Endpoint, p.Variant)
 		}
 		for _, x := range []float64{p.Probability, p.DLRScore, p.Threshold} {
 			if math.IsNaN(x) || math.IsInf(x, 0) {

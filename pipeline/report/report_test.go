@@ -35,6 +35,7 @@ func TestWriteRejectsBadInput(t *testing.T) {
 			g.Spacing[0] *= 2
 			r.Heatmap = image.NewVolume(g)
 		}, "grids differ"},
+		{"unknown variant", func(r *Result) { r.Predictions[0].Variant = "" }, "model variant"},
 		{"no predictions", func(r *Result) { r.Predictions = nil }, "no predictions"},
 		{"bad UID root", func(r *Result) { r.UIDRoot = "1.02.3" }, "not a valid UID prefix"},
 		{"UID root too long", func(r *Result) { r.UIDRoot = "1.2.3.4.5.6.7.8.9.10.11.12.13.14.15.16.17.18.19.20.21.22" }, "too long"},
@@ -52,13 +53,29 @@ func TestWriteRejectsBadInput(t *testing.T) {
 			if err == nil || !strings.Contains(err.Error(), tc.want) {
 				t.Fatalf("error %v, want one containing %q", err, tc.want)
 			}
-			// Nothing half-written is left behind (only complete objects written before the
-			// failing one may remain).
-			left, _ := filepath.Glob(filepath.Join(dir, ".tmp-*"))
-			if len(left) > 0 {
-				t.Errorf("temporary files left: %v", left)
+			// Nothing of a failed run is left behind.
+			if left, _ := os.ReadDir(dir); len(left) > 0 {
+				t.Errorf("files left after a failed write: %v", left)
 			}
 		})
+	}
+}
+
+// TestWriteFailureLeavesNothing makes the last step (the SR) fail and checks that the SEG and
+// card written before it are removed.
+func TestWriteFailureLeavesNothing(t *testing.T) {
+	r := testResult(t, 16, 12, 6)
+	dir := t.TempDir()
+	blocker := filepath.Join(dir, "SR-"+r.uids().srSOP+".dcm", "x") // a non-empty directory at the SR's path
+	if err := os.MkdirAll(blocker, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Write(context.Background(), dir, r); err == nil || !strings.Contains(err.Error(), "report: SR") {
+		t.Fatalf("error %v, want an SR write error", err)
+	}
+	left, _ := os.ReadDir(dir)
+	if len(left) != 1 {
+		t.Errorf("files left after a failed write: %v", left)
 	}
 }
 
@@ -208,4 +225,15 @@ func writePNG(path string, img goimage.Image) error {
 		return err
 	}
 	return f.Close()
+}
+
+// BenchmarkWrite measures writing the three objects for a 256×256×20 STIR study.
+func BenchmarkWrite(b *testing.B) {
+	r := testResult(b, 256, 256, 20)
+	dir := b.TempDir()
+	for b.Loop() {
+		if _, err := Write(context.Background(), dir, r); err != nil {
+			b.Fatal(err)
+		}
+	}
 }

@@ -148,15 +148,7 @@ func buildSEG(r *Result, u uidSet) (dataset, error) {
 
 	perFrame := make([]dataset, len(frames))
 	for i, f := range frames {
-		src := r.Source.STIR.Instances[f.k]
-		srcItem := dataset{
-			str(tag(0x0008, 0x1150), "UI", src.SOPClassUID),
-			str(tag(0x0008, 0x1155), "UI", src.SOPInstanceUID),
-			codeSeq(tag(0x0040, 0xA170), code{"121322", "DCM", "Source image for image processing operation"}),
-		}
-		if src.Frame > 0 {
-			srcItem.add(str(tag(0x0008, 0x1160), "IS", strconv.Itoa(src.Frame)))
-		}
+		srcItem := sourceImage(r.Source.STIR.Instances[f.k])
 		pos := g.Point(0, 0, float64(f.k))
 		perFrame[i] = dataset{
 			sq(tag(0x0008, 0x9124), dataset{
@@ -203,16 +195,7 @@ func buildSEG(r *Result, u uidSet) (dataset, error) {
 			dataset{dimOrg, at(tag(0x0020, 0x9165), tag(0x0020, 0x0032)), at(tag(0x0020, 0x9167), tag(0x0020, 0x9113)),
 				str(tag(0x0020, 0x9421), "LO", "Image Position Patient")},
 		),
-		us(tag(0x0028, 0x0002), 1),
-		str(tag(0x0028, 0x0004), "CS", "MONOCHROME2"),
 		str(tag(0x0028, 0x0008), "IS", strconv.Itoa(len(frames))),
-		us(tag(0x0028, 0x0010), uint16(g.Size[1])),
-		us(tag(0x0028, 0x0011), uint16(g.Size[0])),
-		us(tag(0x0028, 0x0100), 1),
-		us(tag(0x0028, 0x0101), 1),
-		us(tag(0x0028, 0x0102), 0),
-		us(tag(0x0028, 0x0103), 0),
-		str(tag(0x0028, 0x2110), "CS", "00"),
 		str(tag(0x0062, 0x0001), "CS", "BINARY"),
 		sq(tag(0x0062, 0x0002), segItems...),
 		str(tag(0x0062, 0x0013), "CS", "NO"),
@@ -223,7 +206,37 @@ func buildSEG(r *Result, u uidSet) (dataset, error) {
 		sq(tag(0x5200, 0x9230), perFrame...),
 		ob(tag(0x7FE0, 0x0010), packFrames(r, frames)),
 	)
+	d.add(imagePixel(1, "MONOCHROME2", g.Size[1], g.Size[0], 1)...)
 	return d, nil
+}
+
+// imagePixel is the Image Pixel module of unsigned, uncompressed pixel data (PixelData itself
+// apart), with Lossy Image Compression "00".
+func imagePixel(samples int, photometric string, rows, cols, bits int) []elem {
+	return []elem{
+		us(tag(0x0028, 0x0002), uint16(samples)),
+		str(tag(0x0028, 0x0004), "CS", photometric),
+		us(tag(0x0028, 0x0010), uint16(rows)),
+		us(tag(0x0028, 0x0011), uint16(cols)),
+		us(tag(0x0028, 0x0100), uint16(bits)),
+		us(tag(0x0028, 0x0101), uint16(bits)),
+		us(tag(0x0028, 0x0102), uint16(bits-1)),
+		us(tag(0x0028, 0x0103), 0),
+		str(tag(0x0028, 0x2110), "CS", "00"),
+	}
+}
+
+// sourceImage is a Source Image Sequence item for a derived image (PS3.3 C.7.6.1.1.4).
+func sourceImage(in InstanceRef) dataset {
+	d := dataset{
+		str(tag(0x0008, 0x1150), "UI", in.SOPClassUID),
+		str(tag(0x0008, 0x1155), "UI", in.SOPInstanceUID),
+		codeSeq(tag(0x0040, 0xA170), code{"121322", "DCM", "Source image for image processing operation"}),
+	}
+	if in.Frame > 0 {
+		d.add(str(tag(0x0008, 0x1160), "IS", strconv.Itoa(in.Frame)))
+	}
+	return d
 }
 
 // cieLab converts an sRGB colour to DICOM's scaled CIELab (PS3.3 C.10.7.1.1: L 0–100 and a, b
