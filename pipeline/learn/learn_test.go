@@ -352,3 +352,17 @@ func TestScalerAndSHAP(t *testing.T) {
 		t.Errorf("ranking %+v", rank)
 	}
 }
+
+func TestDirectionIsNeverFlipped(t *testing.T) {
+	// pROC's default direction="auto" would report 0.875 here ("controls >
+	// cases"); a model that ranks cases low must show AUC < 0.5. Of the 16
+	// (case, control) pairs only three score: (3,3) ½, (4,3) 1,
+	// (4,4) ½, so AUC = 2/16 = 0.125.
+	y := []int{0, 0, 0, 0, 1, 1, 1, 1}
+	p := []float64{3, 4, 5, 6, 1, 2, 3, 4}
+	r, err := NewROC(y, p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	near(t, "AUC", r.AUC(), 0.125, 1e-12)
+}

@@ -10,8 +10,10 @@ import (
 // ROC holds the predictor values of the cases (y = 1) and controls (y = 0) of
 // one binary outcome. Every statistic uses pROC's direction "<": a higher
 // value means a case (controls < threshold <= cases). pROC's default
-// direction="auto" would flip a model that is worse than chance; a predicted
-// probability is never flipped, so the R golden script passes direction="<".
+// direction="auto" (also with explicit controls= and cases=, pROC 1.18)
+// flips a model that is worse than chance to an AUC above 0.5; a predicted
+// probability must never be flipped, so the R golden script passes
+// direction="<".
 type ROC struct {
 	Cases    []float64
 	Controls []float64
