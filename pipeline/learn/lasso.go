@@ -233,7 +233,6 @@ func (f *lassoFitter) path(ctx context.Context, lambdas []float64) (*LassoPath, 
 	var activeList []int
 	fn := float64(n)
 	thr := f.opts.Thresh * f.nullDev
-	passes := 0
 
 	updateFit := func() {
 		for i := range eta {
@@ -317,6 +316,7 @@ func (f *lassoFitter) path(ctx context.Context, lambdas []float64) (*LassoPath, 
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
+		passes := 0
 		// Sequential strong rule (Tibshirani et al. 2012): features far from
 		// the KKT boundary at the previous λ stay out; the KKT check below
 		// brings back any that should not have.
