@@ -47,7 +47,9 @@
 // dsrdump prints "W: The VR checker does not support this Specific Character Set: ISO_IR 192":
 // the objects are UTF-8 (patient names may need it); DCMTK only skips its string VR check.
 //
-// Imports: the standard library, pipeline/image, golang.org/x/image/font and the Liberation fonts.
-// Tests also use github.com/suyashkumar/dicom and the dicom3tools (dciodvfy) and DCMTK (dsrdump)
-// command-line tools.
+// ReadSR reads the predictions back from such an SR (for `sacrum demo` and end-to-end tests).
+//
+// Imports: the standard library, pipeline/image, golang.org/x/image/font and the Liberation fonts
+// (card), github.com/suyashkumar/dicom (ReadSR only). Tests also run the dicom3tools (dciodvfy,
+// dcentvfy) and DCMTK (dsrdump) command-line tools.
 package report

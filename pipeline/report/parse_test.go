@@ -8,7 +8,6 @@ import (
 	"testing"
 
 	"github.com/suyashkumar/dicom"
-	dtag "github.com/suyashkumar/dicom/pkg/tag"
 )
 
 // Helpers that read the written objects back with suyashkumar/dicom.
@@ -22,47 +21,11 @@ func parse(t testing.TB, path string) []*dicom.Element {
 	return ds.Elements
 }
 
-func find(els []*dicom.Element, g, e uint16) *dicom.Element {
-	for _, el := range els {
-		if el.Tag == (dtag.Tag{Group: g, Element: e}) {
-			return el
-		}
-	}
-	return nil
-}
+func find(els []*dicom.Element, g, e uint16) *dicom.Element { return findElement(els, g, e) }
 
-// items returns the items of sequence (g,e) in els (nil if absent).
-func items(els []*dicom.Element, g, e uint16) [][]*dicom.Element {
-	el := find(els, g, e)
-	if el == nil {
-		return nil
-	}
-	var out [][]*dicom.Element
-	for _, it := range el.Value.GetValue().([]*dicom.SequenceItemValue) {
-		out = append(out, it.GetValue().([]*dicom.Element))
-	}
-	return out
-}
+func items(els []*dicom.Element, g, e uint16) [][]*dicom.Element { return seqItems(els, g, e) }
 
-// strs returns the string values of (g,e), or nil.
-func strs(els []*dicom.Element, g, e uint16) []string {
-	el := find(els, g, e)
-	if el == nil {
-		return nil
-	}
-	v, ok := el.Value.GetValue().([]string)
-	if !ok {
-		return nil
-	}
-	return v
-}
-
-func str1(els []*dicom.Element, g, e uint16) string {
-	if s := strs(els, g, e); len(s) > 0 {
-		return strings.TrimRight(s[0], " \x00")
-	}
-	return ""
-}
+func str1(els []*dicom.Element, g, e uint16) string { return firstString(els, g, e) }
 
 func ints(els []*dicom.Element, g, e uint16) []int {
 	el := find(els, g, e)

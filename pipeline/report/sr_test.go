@@ -8,6 +8,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strconv"
 	"strings"
 	"testing"
@@ -105,6 +106,46 @@ func TestSRProbabilitiesRoundTrip(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestReadSR reads the predictions back through ReadSR: every value equals the input exactly.
+func TestReadSR(t *testing.T) {
+	r := testResult(t, 32, 24, 6)
+	r.Predecessor = &SOPRef{ComprehensiveSR3DStorage, "1.2.826.0.1.3680043.9.9999.7.1", "1.2.826.0.1.3680043.9.9999.7"}
+	r.Options.SRClass = Enhanced
+	objs, err := Write(context.Background(), t.TempDir(), r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := ReadSR(objs.SR.Path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(s.Predictions, r.Predictions) {
+		t.Errorf("predictions read back:\n%+v\nwant\n%+v", s.Predictions, r.Predictions)
+	}
+	if s.Algorithm != r.Model.Name || s.Version != r.Model.Version || s.SOPInstanceUID != objs.SR.SOPInstanceUID ||
+		s.StudyInstanceUID != r.Source.StudyInstanceUID || len(s.Predecessors) != 1 || s.Predecessors[0] != r.Predecessor.SOPInstanceUID {
+		t.Errorf("summary %+v", s)
+	}
+
+	// Not an SR of ours, or not DICOM: an error, never a panic.
+	if _, err := ReadSR(objs.SEG.Path); err == nil {
+		t.Error("ReadSR accepted a SEG")
+	}
+	data, err := os.ReadFile(objs.SR.Path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range []int{0, 100, 200, len(data) / 2} {
+		p := filepath.Join(t.TempDir(), "cut.dcm")
+		if err := os.WriteFile(p, data[:n], 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := ReadSR(p); err == nil {
+			t.Errorf("ReadSR accepted the first %d bytes", n)
+		}
 	}
 }
 

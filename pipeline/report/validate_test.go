@@ -72,6 +72,13 @@ func TestDciodvfy(t *testing.T) {
 			if objs.SR.SOPClassUID != tc.class {
 				t.Errorf("SR class %s, want %s", objs.SR.SOPClassUID, tc.class)
 			}
+			// dcentvfy: the three objects agree on patient and study attributes.
+			out, _ := exec.Command(needTool(t, "dcentvfy"), objs.SR.Path, objs.SEG.Path, objs.Card.Path).CombinedOutput()
+			for _, line := range strings.Split(string(out), "\n") {
+				if strings.HasPrefix(line, "Error") {
+					t.Errorf("dcentvfy: %s", line)
+				}
+			}
 			for _, o := range []ObjectRef{objs.SR, objs.SEG, objs.Card} {
 				errs, warns := dciodvfy(t, o.Path)
 				for _, e := range errs {
