@@ -347,6 +347,9 @@ func drawBars(dst *image.RGBA, box image.Rectangle, fc []Contribution, fs *faces
 		drawText(dst, fs.body, box.Min.X, box.Min.Y+20, colMuted, "no feature contributions")
 		return
 	}
+	// Largest contributions first.
+	fc = append([]Contribution(nil), fc...)
+	sort.SliceStable(fc, func(i, j int) bool { return math.Abs(fc[i].SHAP) > math.Abs(fc[j].SHAP) })
 	rowH := 24
 	rows := min(len(fc), box.Dy()/rowH)
 	maxAbs := 0.0
