@@ -3,6 +3,7 @@ package learn
 import (
 	"fmt"
 	"math"
+	"strings"
 
 	"gonum.org/v1/gonum/stat/distuv"
 )
@@ -27,12 +28,13 @@ func (f ICCForm) String() string {
 	return "ICC(2,1)"
 }
 
-// ParseICCForm accepts "icc2", "icc(2,1)", "icc3" or "icc(3,1)" (any case).
+// ParseICCForm accepts "icc2", "icc(2,1)", "icc3" or "icc(3,1)" (any case;
+// empty means ICC(2,1)), as written in a training configuration.
 func ParseICCForm(s string) (ICCForm, error) {
-	switch s {
-	case "icc2", "ICC2", "icc(2,1)", "ICC(2,1)", "":
+	switch strings.ToLower(strings.TrimSpace(s)) {
+	case "icc2", "icc(2,1)", "":
 		return ICC21, nil
-	case "icc3", "ICC3", "icc(3,1)", "ICC(3,1)":
+	case "icc3", "icc(3,1)":
 		return ICC31, nil
 	}
 	return 0, fmt.Errorf("unknown ICC form %q (want ICC(2,1) or ICC(3,1))", s)

@@ -366,3 +366,15 @@ func TestDirectionIsNeverFlipped(t *testing.T) {
 	}
 	near(t, "AUC", r.AUC(), 0.125, 1e-12)
 }
+
+func TestParseICCForm(t *testing.T) {
+	for in, want := range map[string]ICCForm{"ICC(2,1)": ICC21, "icc2": ICC21, "": ICC21, " ICC3 ": ICC31, "icc(3,1)": ICC31} {
+		got, err := ParseICCForm(in)
+		if err != nil || got != want {
+			t.Errorf("ParseICCForm(%q) = %v, %v; want %v", in, got, err, want)
+		}
+	}
+	if _, err := ParseICCForm("icc1"); err == nil {
+		t.Error("ParseICCForm(icc1): no error")
+	}
+}
