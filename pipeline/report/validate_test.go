@@ -55,6 +55,10 @@ func TestDciodvfy(t *testing.T) {
 			r.UIDRoot = "1.2.826.0.1.3680043.9.9999"
 			r.Predecessor = &SOPRef{ComprehensiveSR3DStorage, "1.2.826.0.1.3680043.9.9999.7.1", "1.2.826.0.1.3680043.9.9999.7"}
 		}, ComprehensiveSR3DStorage},
+		{"UTF-8 patient name, empty optional patient attributes", func(r *Result) {
+			r.Source.PatientName = "Müller^Jürgen=山田^太郎"
+			r.Source.PatientBirthDate, r.Source.PatientSex, r.Source.AccessionNumber, r.Source.ReferringPhysician = "", "", "", ""
+		}, ComprehensiveSR3DStorage},
 		{"no T1, no heat map, one endpoint", func(r *Result) {
 			r.Source.T1 = SeriesRef{}
 			r.Heatmap = nil
