@@ -75,7 +75,7 @@ type Contribution struct {
 
 // Prediction is the model output for one endpoint.
 type Prediction struct {
-	Endpoint    string  // "ASAS40" or "ASAS20"
+	Endpoint    string  // "ASAS40" or "ASAS20" (upper case: it is also the Finding's code value)
 	Probability float64 // predicted probability of response
 	DLRScore    float64 // deep-learning-radiomics score (LASSO linear predictor)
 	Threshold   float64 // decision threshold on Probability (Youden, from training)
@@ -152,7 +152,7 @@ type Options struct {
 type Result struct {
 	Source      Source
 	Predictions []Prediction
-	Labels      *image.Labels // on the STIR grid: 1 left SIJ region, 2 right
+	Labels      *image.Labels // on the STIR grid: 1 left SIJ region, 2 right (other values ignored)
 	Provided    bool          // the segmentation came with the study (MANUAL, not the model)
 	Heatmap     *image.Volume // class-activation map on the STIR grid; optional
 	STIRVolume  *image.Volume // the STIR image for the card
