@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -183,6 +184,23 @@ func TestTrainEndpointBadInput(t *testing.T) {
 	}
 	if r := res.Selection[0]; r.Feature != "f0000" || r.Step != StepICC || r.Reason != "constant feature" {
 		t.Errorf("first removal %+v, want f0000 removed by the ICC step as constant", r)
+	}
+}
+
+func TestTrainEndpointHeldOutDLR(t *testing.T) {
+	ctx := context.Background()
+	// HeldOutDLR changes the second-stage fit but not the LASSO.
+	d0 := syntheticTrainData(183, 60, 2)
+	a, err := TrainEndpoint(ctx, d0, TrainConfig{Bootstrap: 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := TrainEndpoint(ctx, d0, TrainConfig{Bootstrap: 10, HeldOutDLR: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(a.Selected, b.Selected) || a.DLRC.Model.Coef[0] == b.DLRC.Model.Coef[0] {
+		t.Errorf("HeldOutDLR: selected %v vs %v, DLRC DLR coefficient %v vs %v", a.Selected, b.Selected, a.DLRC.Model.Coef[0], b.DLRC.Model.Coef[0])
 	}
 }
 

@@ -332,6 +332,28 @@ func TestGoldenLasso(t *testing.T) {
 				near(t, "cvm", cv.CVM[k], want.CVM[k], 1e-4)
 				near(t, "cvsd", cv.CVSD[k], want.CVSD[k], 1e-4)
 			}
+			// HeldOut comes from the model that did not see the patient.
+			var tr, te []int
+			for i, f := range folds {
+				if f == 2 {
+					te = append(te, i)
+				} else {
+					tr = append(tr, i)
+				}
+			}
+			fp, err := FitLassoPath(ctx, Rows(x, tr), RowsInt(y, tr), LassoOptions{Thresh: 1e-14})
+			if err != nil {
+				t.Fatal(err)
+			}
+			l := cv.IndexMin
+			m := fp.At(cv.Path.Lambda[l])
+			for _, i := range te {
+				row := make([]float64, len(x))
+				for j := range x {
+					row[j] = x[j][i]
+				}
+				near(t, "held-out linear predictor", cv.HeldOut[l][i], m.LinearPredictor(row), 1e-12)
+			}
 			near(t, "lambda.min", cv.LambdaMin, want.LambdaMin, 1e-9)
 			near(t, "lambda.1se", cv.Lambda1SE, want.Lambda1SE, 1e-9)
 		})

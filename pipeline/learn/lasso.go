@@ -413,11 +413,14 @@ func softThreshold(z, g float64) float64 {
 // LassoCV is the result of K-fold cross-validation of a LASSO path, as
 // cv.glmnet(type.measure = "deviance", grouped = TRUE).
 type LassoCV struct {
-	Path      *LassoPath // fitted on all patients
-	CVM       []float64  // mean binomial deviance per λ
-	CVSD      []float64  // its standard error
-	IndexMin  int        // λ with the smallest CVM (the largest such λ)
-	Index1SE  int        // largest λ with CVM <= CVM[IndexMin] + CVSD[IndexMin]
+	Path *LassoPath // fitted on all patients
+	// HeldOut[l][i] is patient i's linear predictor at Lambda[l] from the
+	// fold model that did not see patient i (out-of-fold predictions).
+	HeldOut   [][]float64
+	CVM       []float64 // mean binomial deviance per λ
+	CVSD      []float64 // its standard error
+	IndexMin  int       // λ with the smallest CVM (the largest such λ)
+	Index1SE  int       // largest λ with CVM <= CVM[IndexMin] + CVSD[IndexMin]
 	LambdaMin float64
 	Lambda1SE float64
 }
@@ -456,6 +459,10 @@ func CVLasso(ctx context.Context, cols [][]float64, y []int, folds []int, opts L
 	foldOpts := opts
 	// dev[f][l] is the sum of held-out deviance of fold f at λ l.
 	dev := make([][]float64, k)
+	heldOut := make([][]float64, nl)
+	for l := range heldOut {
+		heldOut[l] = make([]float64, len(y))
+	}
 	size := make([]int, k)
 	errs := make([]error, k)
 	var wg sync.WaitGroup
@@ -494,6 +501,7 @@ func CVLasso(ctx context.Context, cols [][]float64, y []int, folds []int, opts L
 							eta += b * cols[j][i]
 						}
 					}
+					heldOut[l][i] = eta // each i belongs to one fold: no race
 					pr := math.Max(1e-5, math.Min(1-1e-5, sigmoid(eta)))
 					if y[i] == 1 {
 						dev[fold][l] -= 2 * math.Log(pr)
@@ -510,7 +518,7 @@ func CVLasso(ctx context.Context, cols [][]float64, y []int, folds []int, opts L
 			return nil, err
 		}
 	}
-	cv := &LassoCV{Path: full, CVM: make([]float64, nl), CVSD: make([]float64, nl)}
+	cv := &LassoCV{Path: full, HeldOut: heldOut, CVM: make([]float64, nl), CVSD: make([]float64, nl)}
 	n := float64(len(y))
 	for l := 0; l < nl; l++ {
 		var s float64

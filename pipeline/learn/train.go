@@ -22,6 +22,12 @@ type TrainConfig struct {
 	Cs           []float64 // L2 grid for the logistic models (0.001 … 100)
 	ClinicalP    float64   // clinical screening, univariable and multivariable (0.05)
 	Bootstrap    int       // AUC bootstrap resamples (2000)
+	// HeldOutDLR fits the DLR and DLRC models on out-of-fold DLR scores of
+	// the training patients (from the LASSO CV fold models at the chosen λ)
+	// instead of the in-sample scores, which are optimistic and make the
+	// second stage over-trust the DLR score. Test patients always get the
+	// score of the LASSO fitted on the whole training set.
+	HeldOutDLR bool
 }
 
 func (c TrainConfig) withDefaults() TrainConfig {
@@ -274,6 +280,15 @@ func TrainEndpoint(ctx context.Context, d TrainData, cfg TrainConfig) (*TrainRes
 		return nil, fmt.Errorf("train: %w", err)
 	}
 
+	// The DLR score the second-stage models are fitted on.
+	dlrFit := dlr
+	if cfg.HeldOutDLR {
+		dlrFit = append([]float64(nil), dlr...)
+		for t, i := range res.Train {
+			dlrFit[i] = cv.HeldOut[k][t]
+		}
+	}
+
 	// Step 6: clinical screening and the three L2 models.
 	clinIdx, err := screenClinical(d, res.Train, yTrain, cfg.ClinicalP)
 	if err != nil {
@@ -300,16 +315,16 @@ func TrainEndpoint(ctx context.Context, d TrainData, cfg TrainConfig) (*TrainRes
 	if res.Clinical, err = fit(clinNames, clinCols); err != nil {
 		return nil, fmt.Errorf("train: clinical model: %w", err)
 	}
-	if res.DLR, err = fit([]string{DLRScore}, [][]float64{dlr}); err != nil {
+	if res.DLR, err = fit([]string{DLRScore}, [][]float64{dlrFit}); err != nil {
 		return nil, fmt.Errorf("train: DLR model: %w", err)
 	}
 	dlrcIn := append([]string{DLRScore}, clinNames...)
-	dlrcCols := append([][]float64{dlr}, clinCols...)
-	if res.DLRC, err = fit(dlrcIn, dlrcCols); err != nil {
+	if res.DLRC, err = fit(dlrcIn, append([][]float64{dlrFit}, clinCols...)); err != nil {
 		return nil, fmt.Errorf("train: DLRC model: %w", err)
 	}
 
-	// Evaluation.
+	// Evaluation, always with the full-training LASSO's DLR score.
+	dlrcCols := append([][]float64{dlr}, clinCols...)
 	preds := map[string][]float64{}
 	for name, mc := range map[string]struct {
 		m    LinearModel
