@@ -17,26 +17,16 @@ func CVLogisticC(ctx context.Context, cols [][]float64, y []int, folds []int, ca
 	if len(candidates) == 0 {
 		return 0, nil, fmt.Errorf("cv of C: no candidates")
 	}
-	if len(folds) != len(y) {
-		return 0, nil, fmt.Errorf("cv of C: %d fold ids for %d patients", len(folds), len(y))
-	}
-	k := 0
-	for _, f := range folds {
-		k = max(k, f+1)
+	k, err := foldCount(folds, len(y))
+	if err != nil {
+		return 0, nil, fmt.Errorf("cv of C: %w", err)
 	}
 	dev := make([]float64, len(candidates))
 	for fold := 0; fold < k; fold++ {
 		if err := ctx.Err(); err != nil {
 			return 0, nil, err
 		}
-		var train, test []int
-		for i, f := range folds {
-			if f == fold {
-				test = append(test, i)
-			} else {
-				train = append(train, i)
-			}
-		}
+		train, test := foldRows(folds, fold)
 		tc, ty := subsetColumns(cols, train), subsetInts(y, train)
 		for c, C := range candidates {
 			if C <= 0 {

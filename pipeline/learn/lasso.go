@@ -435,18 +435,9 @@ type LassoCV struct {
 // to GOMAXPROCS goroutines. A training fold with one outcome class is an
 // error naming the fold.
 func CVLasso(ctx context.Context, cols [][]float64, y []int, folds []int, opts LassoOptions) (*LassoCV, error) {
-	if len(folds) != len(y) {
-		return nil, fmt.Errorf("lasso cv: %d fold ids for %d patients", len(folds), len(y))
-	}
-	k := 0
-	for i, f := range folds {
-		if f < 0 {
-			return nil, fmt.Errorf("lasso cv: patient %d has negative fold id %d", i+1, f)
-		}
-		k = max(k, f+1)
-	}
-	if k < 3 {
-		return nil, fmt.Errorf("lasso cv: need at least 3 folds, got %d", k)
+	k, err := foldCount(folds, len(y))
+	if err != nil {
+		return nil, fmt.Errorf("lasso cv: %w", err)
 	}
 	full, err := FitLassoPath(ctx, cols, y, opts)
 	if err != nil {
@@ -473,14 +464,7 @@ func CVLasso(ctx context.Context, cols [][]float64, y []int, folds []int, opts L
 			defer wg.Done()
 			sem <- struct{}{}
 			defer func() { <-sem }()
-			var train, test []int
-			for i, f := range folds {
-				if f == fold {
-					test = append(test, i)
-				} else {
-					train = append(train, i)
-				}
-			}
+			train, test := foldRows(folds, fold)
 			size[fold] = len(test)
 			if len(test) == 0 {
 				errs[fold] = fmt.Errorf("lasso cv: fold %d is empty", fold+1)
@@ -549,6 +533,37 @@ func CVLasso(ctx context.Context, cols [][]float64, y []int, folds []int, opts L
 	cv.LambdaMin = full.Lambda[cv.IndexMin]
 	cv.Lambda1SE = full.Lambda[cv.Index1SE]
 	return cv, nil
+}
+
+// foldCount validates fold ids (0 … K−1, one per patient, K >= 3, as
+// cv.glmnet) and returns K.
+func foldCount(folds []int, n int) (int, error) {
+	if len(folds) != n {
+		return 0, fmt.Errorf("%d fold ids for %d patients", len(folds), n)
+	}
+	k := 0
+	for i, f := range folds {
+		if f < 0 {
+			return 0, fmt.Errorf("patient %d has negative fold id %d", i+1, f)
+		}
+		k = max(k, f+1)
+	}
+	if k < 3 {
+		return 0, fmt.Errorf("need at least 3 folds, got %d", k)
+	}
+	return k, nil
+}
+
+// foldRows returns the training rows and the held-out rows of one fold.
+func foldRows(folds []int, fold int) (train, test []int) {
+	for i, f := range folds {
+		if f == fold {
+			test = append(test, i)
+		} else {
+			train = append(train, i)
+		}
+	}
+	return train, test
 }
 
 func subsetColumns(cols [][]float64, rows []int) [][]float64 {
