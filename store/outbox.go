@@ -143,7 +143,7 @@ func (s *Store) send(ctx context.Context, d Destination, entries []OutboxEntry) 
 	key := d.Key()
 	err := s.db.Update(func(tx *bolt.Tx) error {
 		studies := map[string]bool{}
-		sent, failed := map[string]int{}, map[string][]string{}
+		sent, failed, lastWhy := map[string]int{}, map[string][]string{}, map[string]string{}
 		for i, e := range entries {
 			k := outboxKey(e.StudyUID, e.ID)
 			cur := OutboxEntry{}
@@ -183,6 +183,7 @@ func (s *Store) send(ctx context.Context, d Destination, entries []OutboxEntry) 
 			if err := updateOutbox(tx, &cur, OutboxPending); err != nil {
 				return err
 			}
+			lastWhy[cur.StudyUID] = why
 			failed[cur.StudyUID] = append(failed[cur.StudyUID], fmt.Sprintf("%s (attempt %d, next in %s): %s",
 				cur.SOPInstanceUID, cur.Attempts, wait, why))
 		}
@@ -202,7 +203,7 @@ func (s *Store) send(ctx context.Context, d Destination, entries []OutboxEntry) 
 				if err := addEvent(tx, uid, now, "deliver", msg); err != nil {
 					return err
 				}
-				if err := s.noteDeliveryFailure(tx, uid, msg); err != nil {
+				if err := s.noteDeliveryFailure(tx, uid, fmt.Sprintf("deliver to %s: %s", key, lastWhy[uid])); err != nil {
 					return err
 				}
 			}

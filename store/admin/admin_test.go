@@ -7,7 +7,6 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"os/exec"
 	"strings"
 	"testing"
@@ -64,12 +63,7 @@ func fixture(t *testing.T, showPHI bool) (*httptest.Server, *store.Store) {
 			ae = "SLOW"
 		}
 		for _, p := range paths {
-			tmp, _ := os.CreateTemp(st.TempDir(), "rx")
-			data, _ := os.ReadFile(p)
-			tmp.Write(data)
-			tmp.Close()
-			si := &dimse.StoredInstance{StoreRequest: dimse.StoreRequest{Assoc: dimse.AssociationInfo{CallingAE: ae}}, Path: tmp.Name()}
-			if s, err := st.Store(ctx, si); s != dimse.StatusSuccess {
+			if s, err := storetest.Receive(ctx, st, p, ae); s != dimse.StatusSuccess {
 				t.Fatalf("store: 0x%04X %v", s, err)
 			}
 		}

@@ -177,3 +177,28 @@ func (s *Sender) Send(ctx context.Context, d store.Destination, paths []string) 
 	}
 	return out, nil
 }
+
+// Receive hands a copy of a Part 10 file to st the way the C-STORE SCP does: Admit, a temporary file
+// in st.TempDir(), then Store.
+func Receive(ctx context.Context, st *store.Store, path, callingAE string) (uint16, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return 0, err
+	}
+	req := dimse.StoreRequest{Assoc: dimse.AssociationInfo{CallingAE: callingAE}}
+	if s := st.Admit(ctx, &req); s != dimse.StatusSuccess {
+		return s, nil
+	}
+	tmp, err := os.CreateTemp(st.TempDir(), "rx-*")
+	if err != nil {
+		return 0, err
+	}
+	_, err = tmp.Write(data)
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return 0, err
+	}
+	return st.Store(ctx, &dimse.StoredInstance{StoreRequest: req, Path: tmp.Name(), Size: int64(len(data))})
+}
