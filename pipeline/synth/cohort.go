@@ -90,7 +90,15 @@ const (
 
 func logistic(x float64) float64 { return 1 / (1 + math.Exp(-x)) }
 
-func clamp(x, lo, hi float64) float64 { return math.Max(lo, math.Min(hi, x)) }
+func clamp(x, lo, hi float64) float64 {
+	if x < lo {
+		return lo
+	}
+	if x > hi {
+		return hi
+	}
+	return x
+}
 
 func round1(x float64) float64 { return math.Round(x*10) / 10 }
 

@@ -269,8 +269,8 @@ func (st *Study) scanner(r *rand.Rand, t1, stir []float64) ([]uint16, []uint16) 
 		for i, s := range sig {
 			re := s*bias[i] + sigma*r.NormFloat64()
 			im := sigma * r.NormFloat64()
-			v := gain * math.Sqrt(re*re+im*im)
-			out[i] = uint16(clamp(math.Round(v), 0, 4095))
+			v := gain*math.Sqrt(re*re+im*im) + 0.5 // ≥ 0.5, so truncation rounds
+			out[i] = uint16(min(v, 4095))
 		}
 		return out
 	}
@@ -278,47 +278,48 @@ func (st *Study) scanner(r *rand.Rand, t1, stir []float64) ([]uint16, []uint16) 
 }
 
 // perturbLabels makes reader 2 from reader 1: per side one of erode, dilate, or shift by one voxel
-// in-plane (4-connected), at random.
+// in-plane (4-connected), at random. It visits only the labelled voxels and their neighbours.
 func perturbLabels(r *rand.Rand, in *image.Labels) *image.Labels {
 	g := in.Grid
-	m0, m1, ns := g.Size[0], g.Size[1], g.Size[2]
 	out := image.NewLabels(g)
-	copy(out.Data, in.Data)
-	for _, l := range []uint8{1, 2} {
-		op := r.IntN(3)
-		di, dj := 0, 0
-		if op == 2 {
-			switch r.IntN(4) {
-			case 0:
-				di = 1
-			case 1:
-				di = -1
-			case 2:
-				dj = 1
-			default:
-				dj = -1
+	nb := [4][2]int{{1, 0}, {-1, 0}, {0, 1}, {0, -1}}
+	var vox [3][][3]int
+	for k := 0; k < g.Size[2]; k++ {
+		for j := 0; j < g.Size[1]; j++ {
+			for i := 0; i < g.Size[0]; i++ {
+				if l := in.Data[g.Index(i, j, k)]; l == 1 || l == 2 {
+					vox[l] = append(vox[l], [3]int{i, j, k})
+				}
 			}
 		}
-		at := func(i, j, k int) bool { return g.Contains(i, j, k) && in.Data[g.Index(i, j, k)] == l }
-		for k := 0; k < ns; k++ {
-			for j := 0; j < m1; j++ {
-				for i := 0; i < m0; i++ {
-					idx := g.Index(i, j, k)
-					var on bool
-					switch op {
-					case 0: // erode
-						on = at(i, j, k) && at(i-1, j, k) && at(i+1, j, k) && at(i, j-1, k) && at(i, j+1, k)
-					case 1: // dilate
-						on = at(i, j, k) || at(i-1, j, k) || at(i+1, j, k) || at(i, j-1, k) || at(i, j+1, k)
-					default: // shift
-						on = at(i-di, j-dj, k)
-					}
-					if on {
-						out.Data[idx] = l
-					} else if out.Data[idx] == l {
-						out.Data[idx] = 0
-					}
+	}
+	at := func(l uint8, i, j, k int) bool { return g.Contains(i, j, k) && in.Data[g.Index(i, j, k)] == l }
+	set := func(l uint8, i, j, k int) {
+		if g.Contains(i, j, k) && out.Data[g.Index(i, j, k)] == 0 {
+			out.Data[g.Index(i, j, k)] = l
+		}
+	}
+	for _, l := range []uint8{1, 2} {
+		op := r.IntN(3)
+		d := nb[r.IntN(4)]
+		for _, v := range vox[l] {
+			i, j, k := v[0], v[1], v[2]
+			switch op {
+			case 0: // erode: keep voxels whose four in-plane neighbours are labelled too
+				keep := true
+				for _, n := range nb {
+					keep = keep && at(l, i+n[0], j+n[1], k)
 				}
+				if keep {
+					set(l, i, j, k)
+				}
+			case 1: // dilate
+				set(l, i, j, k)
+				for _, n := range nb {
+					set(l, i+n[0], j+n[1], k)
+				}
+			default: // shift by one voxel
+				set(l, i+d[0], j+d[1], k)
 			}
 		}
 	}
