@@ -91,19 +91,41 @@ func parallelFor(ctx context.Context, n int, f func(lo, hi int)) error {
 // tmp (same layout) as scratch.
 type lineOp func(in, out, tmp []float64, n, stride, l0, l1 int)
 
-// applyAxis applies op to every line of data along axis (0 = i, 1 = j, 2 = k) into out.
+// laneBlock is how many contiguous lines an i-axis pass gathers into lanes.
+const laneBlock = 16
+
+// applyAxis applies op to every line of data along axis (0 = i, 1 = j, 2 = k) into out. The lines
+// are processed as lanes of one row-major block so that the inner loops run over contiguous memory:
+// j and k lines are already laid out so; i lines are gathered laneBlock at a time.
 func applyAxis(ctx context.Context, data, out []float64, size [3]int, axis int, op lineOp) error {
 	nx, ny, nz := size[0], size[1], size[2]
 	switch axis {
-	case 0: // contiguous lines: one lane each
-		return parallelFor(ctx, ny*nz, func(lo, hi int) {
-			tmp := make([]float64, nx)
-			for r := lo; r < hi; r++ {
-				o := r * nx
-				op(data[o:o+nx], out[o:o+nx], tmp, nx, 1, 0, 1)
+	case 0:
+		rows := ny * nz
+		blocks := (rows + laneBlock - 1) / laneBlock
+		return parallelFor(ctx, blocks, func(lo, hi int) {
+			in := make([]float64, nx*laneBlock)
+			res := make([]float64, nx*laneBlock)
+			tmp := make([]float64, nx*laneBlock)
+			for b := lo; b < hi; b++ {
+				r0 := b * laneBlock
+				w := min(laneBlock, rows-r0)
+				for l := 0; l < w; l++ {
+					row := data[(r0+l)*nx : (r0+l+1)*nx]
+					for i, x := range row {
+						in[i*laneBlock+l] = x
+					}
+				}
+				op(in, res, tmp, nx, laneBlock, 0, w)
+				for l := 0; l < w; l++ {
+					row := out[(r0+l)*nx : (r0+l+1)*nx]
+					for i := range row {
+						row[i] = res[i*laneBlock+l]
+					}
+				}
 			}
 		})
-	case 1: // per slice: rows of nx lanes
+	case 1:
 		return parallelFor(ctx, nz, func(lo, hi int) {
 			tmp := make([]float64, nx*ny)
 			for k := lo; k < hi; k++ {
@@ -111,7 +133,7 @@ func applyAxis(ctx context.Context, data, out []float64, size [3]int, axis int, 
 				op(data[o:o+nx*ny], out[o:o+nx*ny], tmp, ny, nx, 0, nx)
 			}
 		})
-	default: // rows of nx*ny lanes, split by lane
+	default:
 		plane := nx * ny
 		tmp := make([]float64, len(data))
 		return parallelFor(ctx, plane, func(lo, hi int) {

@@ -135,26 +135,32 @@ func (r *recursiveGaussian) filter(in, out, tmp []float64, n, stride, l0, l1 int
 		t4 -= t3*D[0] + t2*D[1] + t1*D[2] + v2*BM[3]
 		tmp[at(n-1, l)], tmp[at(n-2, l)], tmp[at(n-3, l)], tmp[at(n-4, l)] = t1, t2, t3, t4
 	}
+	row := func(s []float64, i int) []float64 { return s[i*stride+l0 : i*stride+l1] }
 	for i := 4; i < n; i++ {
-		o, p1, p2, p3, p4 := i*stride, (i-1)*stride, (i-2)*stride, (i-3)*stride, (i-4)*stride
-		for l := l0; l < l1; l++ {
-			s := in[o+l]*N[0] + in[p1+l]*N[1] + in[p2+l]*N[2] + in[p3+l]*N[3]
-			s -= out[p1+l]*D[0] + out[p2+l]*D[1] + out[p3+l]*D[2] + out[p4+l]*D[3]
-			out[o+l] = s
+		o := row(out, i)
+		x0, x1, x2, x3 := row(in, i)[:len(o)], row(in, i-1)[:len(o)], row(in, i-2)[:len(o)], row(in, i-3)[:len(o)]
+		y1, y2, y3, y4 := row(out, i-1)[:len(o)], row(out, i-2)[:len(o)], row(out, i-3)[:len(o)], row(out, i-4)[:len(o)]
+		for l := range o {
+			s := x0[l]*N[0] + x1[l]*N[1] + x2[l]*N[2] + x3[l]*N[3]
+			s -= y1[l]*D[0] + y2[l]*D[1] + y3[l]*D[2] + y4[l]*D[3]
+			o[l] = s
 		}
 	}
 	for i := n - 4; i > 0; i-- {
-		o, q0, q1, q2, q3 := (i-1)*stride, i*stride, (i+1)*stride, (i+2)*stride, (i+3)*stride
-		for l := l0; l < l1; l++ {
-			s := in[q0+l]*M[0] + in[q1+l]*M[1] + in[q2+l]*M[2] + in[q3+l]*M[3]
-			s -= tmp[q0+l]*D[0] + tmp[q1+l]*D[1] + tmp[q2+l]*D[2] + tmp[q3+l]*D[3]
-			tmp[o+l] = s
+		o := row(tmp, i-1)
+		x0, x1, x2, x3 := row(in, i)[:len(o)], row(in, i+1)[:len(o)], row(in, i+2)[:len(o)], row(in, i+3)[:len(o)]
+		y1, y2, y3, y4 := row(tmp, i)[:len(o)], row(tmp, i+1)[:len(o)], row(tmp, i+2)[:len(o)], row(tmp, i+3)[:len(o)]
+		for l := range o {
+			s := x0[l]*M[0] + x1[l]*M[1] + x2[l]*M[2] + x3[l]*M[3]
+			s -= y1[l]*D[0] + y2[l]*D[1] + y3[l]*D[2] + y4[l]*D[3]
+			o[l] = s
 		}
 	}
 	for i := 0; i < n; i++ {
-		o := i * stride
-		for l := l0; l < l1; l++ {
-			out[o+l] += tmp[o+l]
+		o := row(out, i)
+		t := row(tmp, i)[:len(o)]
+		for l := range o {
+			o[l] += t[l]
 		}
 	}
 }

@@ -63,15 +63,14 @@ func periodicConv(h []float64) lineOp {
 	f := len(h)
 	return func(in, out, _ []float64, n, stride, l0, l1 int) {
 		for i := 0; i < n; i++ {
-			o := i * stride
-			for l := l0; l < l1; l++ {
-				out[o+l] = 0
-			}
+			o := out[i*stride+l0 : i*stride+l1]
+			clear(o)
 			for j := 0; j < f; j++ {
 				src := ((i+f/2-j)%n + n) % n * stride
+				x := in[src+l0 : src+l1][:len(o)]
 				c := h[j]
-				for l := l0; l < l1; l++ {
-					out[o+l] += c * in[src+l]
+				for l := range o {
+					o[l] += c * x[l]
 				}
 			}
 		}

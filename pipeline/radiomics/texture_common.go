@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"sync"
 )
 
 // IBSI aggregation suffixes (IBSI 1, section 3.1.3).
@@ -28,21 +29,30 @@ var (
 	zoneAggs        = []string{agg2D, agg25D, agg3D}
 )
 
-// texGrid is a validated Discretised region with its bounding box and the facts every family needs.
+// texGrid is a validated Discretised region, copied onto a local grid: its bounding box plus a
+// zero border of pad voxels, so that neighbours up to distance pad need no bounds checks.
 type texGrid struct {
-	size     [3]int
-	stride   [3]int
-	spacing  [3]float64
-	lo, hi   [3]int // inclusive bounding box of the intensity mask
-	level    []int32
-	morph    []bool
+	// The Discretised grid (for the morphological mask).
+	size   [3]int
+	stride [3]int
+	morph  []bool
+
+	spacing [3]float64
+	lo, hi  [3]int // inclusive bounding box of the intensity mask in the Discretised grid
+	pad     int
+	psize   [3]int // local grid: extent + 2·pad
+	pstride [3]int
+	lv      []int32    // grey levels on the local grid (0 outside the ROI and in the border)
+	vox     []int32    // local index of every ROI voxel, in scan order (i fastest)
+	coord   [3][]int16 // bounding-box coordinates of every ROI voxel
+
 	ng       int
 	nv       int    // voxels in the intensity mask
 	maxLevel int    // highest grey level present (PyRadiomics' Ng)
 	present  []bool // present[l] for l in 1…ng
 }
 
-func newTexGrid(d *Discretised) (*texGrid, error) {
+func newTexGrid(d *Discretised, pad int) (*texGrid, error) {
 	if d == nil {
 		return nil, fmt.Errorf("radiomics: texture: no region of interest")
 	}
@@ -63,9 +73,9 @@ func newTexGrid(d *Discretised) (*texGrid, error) {
 		size:    d.Size,
 		stride:  [3]int{1, d.Size[0], d.Size[0] * d.Size[1]},
 		spacing: d.Spacing,
-		level:   d.Level,
 		morph:   d.Morph,
 		ng:      d.NG,
+		pad:     pad,
 		present: make([]bool, d.NG+1),
 		lo:      d.Size,
 		hi:      [3]int{-1, -1, -1},
@@ -84,9 +94,7 @@ func newTexGrid(d *Discretised) (*texGrid, error) {
 				}
 				g.nv++
 				g.present[l] = true
-				if int(l) > g.maxLevel {
-					g.maxLevel = int(l)
-				}
+				g.maxLevel = max(g.maxLevel, int(l))
 				c := [3]int{i, j, k}
 				for a := 0; a < 3; a++ {
 					g.lo[a] = min(g.lo[a], c[a])
@@ -100,20 +108,59 @@ func newTexGrid(d *Discretised) (*texGrid, error) {
 	}
 	if g.morph == nil {
 		g.morph = make([]bool, n)
-		for i, l := range g.level {
+		for i, l := range d.Level {
 			g.morph[i] = l > 0
+		}
+	}
+	for a := 0; a < 3; a++ {
+		g.psize[a] = g.extent(a) + 2*pad
+	}
+	g.pstride = [3]int{1, g.psize[0], g.psize[0] * g.psize[1]}
+	g.lv = make([]int32, g.psize[0]*g.psize[1]*g.psize[2])
+	g.vox = make([]int32, 0, g.nv)
+	for a := 0; a < 3; a++ {
+		g.coord[a] = make([]int16, 0, g.nv)
+	}
+	for k := 0; k < g.extent(2); k++ {
+		for j := 0; j < g.extent(1); j++ {
+			src := g.lo[0] + d.Size[0]*(g.lo[1]+j+d.Size[1]*(g.lo[2]+k))
+			for i := 0; i < g.extent(0); i++ {
+				l := d.Level[src+i]
+				if l == 0 {
+					continue
+				}
+				p := g.local(i, j, k)
+				g.lv[p] = l
+				g.vox = append(g.vox, int32(p))
+				g.coord[0] = append(g.coord[0], int16(i))
+				g.coord[1] = append(g.coord[1], int16(j))
+				g.coord[2] = append(g.coord[2], int16(k))
+			}
 		}
 	}
 	return g, nil
 }
 
+// local is the local-grid index of bounding-box coordinates (i, j, k).
+func (g *texGrid) local(i, j, k int) int {
+	return (i + g.pad) + g.pstride[1]*(j+g.pad) + g.pstride[2]*(k+g.pad)
+}
+
+// offset is the local-grid index step of a neighbour offset.
+func (g *texGrid) offset(o [3]int) int {
+	return o[0] + o[1]*g.pstride[1] + o[2]*g.pstride[2]
+}
+
+// unit is the unit (slice along axis, or 0 for the volume) of the n-th ROI voxel.
+func (g *texGrid) unit(n, axis int) int {
+	if axis < 0 {
+		return 0
+	}
+	return int(g.coord[axis][n])
+}
+
 // extent is the bounding-box size along axis a.
 func (g *texGrid) extent(a int) int { return g.hi[a] - g.lo[a] + 1 }
-
-// inBox reports whether (i, j, k) lies in the bounding box.
-func (g *texGrid) inBox(i, j, k int) bool {
-	return i >= g.lo[0] && i <= g.hi[0] && j >= g.lo[1] && j <= g.hi[1] && k >= g.lo[2] && k <= g.hi[2]
-}
 
 // units is the number of 2D slices along sliceAxis (1 when sliceAxis < 0: the whole volume).
 func (g *texGrid) units(sliceAxis int) int {
@@ -121,6 +168,14 @@ func (g *texGrid) units(sliceAxis int) int {
 		return 1
 	}
 	return g.extent(sliceAxis)
+}
+
+func maxInt(s []int) int {
+	m := 0
+	for _, v := range s {
+		m = max(m, v)
+	}
+	return m
 }
 
 // directions lists the neighbour offsets (di, dj, dk) whose Chebyshev norm is in dists, one of
@@ -491,22 +546,48 @@ func emit(out []Feature, names []featureName, vals []float64, class string, ibsi
 	return out
 }
 
-// TextureFeatures computes every texture family: GLCM, GLRLM, GLSZM, GLDZM (IBSI only), NGTDM and
-// NGLDM / PyRadiomics GLDM, in the convention selected by opt.IBSI.
-func TextureFeatures(ctx context.Context, d *Discretised, opt TextureOptions) ([]Feature, error) {
-	families := []func(context.Context, *Discretised, TextureOptions) ([]Feature, error){
-		GLCMFeatures, GLRLMFeatures, GLSZMFeatures, GLDZMFeatures, NGTDMFeatures, NGLDMFeatures,
+// prepareTexture checks the options and builds the local grid, with a border wide enough for the
+// largest neighbour distance.
+func prepareTexture(d *Discretised, opt TextureOptions) (textureConfig, *texGrid, error) {
+	c, err := resolveTextureOptions(opt)
+	if err != nil {
+		return c, nil, err
 	}
+	g, err := newTexGrid(d, max(maxInt(c.dists), 1))
+	return c, g, err
+}
+
+// TextureFeatures computes every texture family: GLCM, GLRLM, GLSZM, GLDZM (IBSI only), NGTDM and
+// NGLDM / PyRadiomics GLDM, in the convention selected by opt.IBSI. The families run concurrently
+// on one shared copy of the region; the result is in that family order.
+func TextureFeatures(ctx context.Context, d *Discretised, opt TextureOptions) ([]Feature, error) {
+	c, g, err := prepareTexture(d, opt)
+	if err != nil {
+		return nil, err
+	}
+	families := []func(context.Context, *texGrid, textureConfig) ([]Feature, error){
+		glcmFamily, glrlmFamily, glszmFamily, gldzmFamily, ngtdmFamily, ngldmFamily,
+	}
+	results := make([][]Feature, len(families))
+	errs := make([]error, len(families))
+	var wg sync.WaitGroup
+	for i, fam := range families {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			results[i], errs[i] = fam(ctx, g, c)
+		}()
+	}
+	wg.Wait()
 	var out []Feature
-	for _, fam := range families {
-		if err := ctx.Err(); err != nil {
-			return nil, err
+	for i := range families {
+		if errs[i] != nil {
+			return nil, errs[i]
 		}
-		fs, err := fam(ctx, d, opt)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, fs...)
+		out = append(out, results[i]...)
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
 	}
 	return out, nil
 }

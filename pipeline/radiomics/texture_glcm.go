@@ -45,32 +45,15 @@ func (g *texGrid) glcmCounts(dirs [][3]int, sliceAxis int) *dirMatrices {
 	nd := len(dirs)
 	offs := make([]int, nd)
 	for d, o := range dirs {
-		offs[d] = o[0]*g.stride[0] + o[1]*g.stride[1] + o[2]*g.stride[2]
+		offs[d] = g.offset(o)
 	}
-	for k := g.lo[2]; k <= g.hi[2]; k++ {
-		for j := g.lo[1]; j <= g.hi[1]; j++ {
-			row := g.stride[1]*j + g.stride[2]*k
-			for i := g.lo[0]; i <= g.hi[0]; i++ {
-				idx := row + i
-				a := int(g.level[idx])
-				if a == 0 {
-					continue
-				}
-				u := 0
-				if sliceAxis >= 0 {
-					u = [3]int{i, j, k}[sliceAxis] - g.lo[sliceAxis]
-				}
-				base := u * nd * x.size
-				for d, o := range dirs {
-					if !g.inBox(i+o[0], j+o[1], k+o[2]) {
-						continue
-					}
-					b := int(g.level[idx+offs[d]])
-					if b == 0 {
-						continue
-					}
-					x.m[base+d*x.size+(a-1)*ng+b-1]++
-				}
+	lv := g.lv
+	for n, v := range g.vox {
+		a := int(lv[v])
+		base := g.unit(n, sliceAxis)*nd*x.size + (a-1)*ng - 1
+		for d, off := range offs {
+			if b := int(lv[int(v)+off]); b != 0 {
+				x.m[base+d*x.size+b]++
 			}
 		}
 	}
@@ -288,14 +271,14 @@ func glcmMCC(p, px, py []float64, ng, nLevels int) float64 {
 // distance(s). PyRadiomics mode: class glcm (3D, or 2D slices merged per angle with force2D),
 // per-angle averaging or distance weighting, PyRadiomics' conventions (see texture_doc.go).
 func GLCMFeatures(ctx context.Context, d *Discretised, opt TextureOptions) ([]Feature, error) {
-	c, err := resolveTextureOptions(opt)
+	c, g, err := prepareTexture(d, opt)
 	if err != nil {
 		return nil, err
 	}
-	g, err := newTexGrid(d)
-	if err != nil {
-		return nil, err
-	}
+	return glcmFamily(ctx, g, c)
+}
+
+func glcmFamily(ctx context.Context, g *texGrid, c textureConfig) ([]Feature, error) {
 	nf := len(glcmNames)
 	var out []Feature
 	if c.ibsi {

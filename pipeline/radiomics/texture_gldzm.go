@@ -27,7 +27,8 @@ var gldzmNames = []featureName{
 // borderDistance is the IBSI distance map of the morphological mask: for every mask voxel the
 // smallest number of face-connected steps (6-connectivity in 3D, 4 within slices along sliceAxis)
 // to a voxel outside the mask or outside the grid, so voxels on the border have distance 1.
-// Within the mask this equals the Manhattan distance to the nearest non-mask voxel.
+// Within the mask this equals the Manhattan distance to the nearest non-mask voxel. The map is
+// computed on the Discretised grid and returned on the local grid.
 func (g *texGrid) borderDistance(sliceAxis int) []int32 {
 	var faces [][3]int
 	for a := 0; a < 3; a++ {
@@ -80,21 +81,30 @@ func (g *texGrid) borderDistance(sliceAxis int) []int32 {
 			}
 		}
 	}
-	return dist
+	// Onto the local grid of the zones.
+	local := make([]int32, len(g.lv))
+	for k := 0; k < g.extent(2); k++ {
+		for j := 0; j < g.extent(1); j++ {
+			for i := 0; i < g.extent(0); i++ {
+				local[g.local(i, j, k)] = dist[(g.lo[0]+i)+g.stride[1]*(g.lo[1]+j)+g.stride[2]*(g.lo[2]+k)]
+			}
+		}
+	}
+	return local
 }
 
 // GLDZMFeatures computes the IBSI grey level distance zone matrix features (2D, 2.5D, 3D): zones
 // as in the GLSZM (intensity mask), distances from the morphological mask. PyRadiomics has no
 // such class, so it returns nothing in PyRadiomics mode.
 func GLDZMFeatures(ctx context.Context, d *Discretised, opt TextureOptions) ([]Feature, error) {
-	c, err := resolveTextureOptions(opt)
+	c, g, err := prepareTexture(d, opt)
 	if err != nil {
 		return nil, err
 	}
-	g, err := newTexGrid(d)
-	if err != nil {
-		return nil, err
-	}
+	return gldzmFamily(ctx, g, c)
+}
+
+func gldzmFamily(ctx context.Context, g *texGrid, c textureConfig) ([]Feature, error) {
 	if !c.ibsi {
 		return nil, nil
 	}

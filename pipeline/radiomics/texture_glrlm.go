@@ -34,49 +34,50 @@ func (g *texGrid) glrlmCounts(dirs [][3]int, sliceAxis int) (x *dirMatrices, max
 	maxLen = max(g.extent(0), g.extent(1), g.extent(2))
 	x = newDirMatrices(g.units(sliceAxis), len(dirs), g.ng*maxLen)
 	multi = make([]bool, len(dirs))
+	lv := g.lv
 	for d, o := range dirs {
-		step := o[0]*g.stride[0] + o[1]*g.stride[1] + o[2]*g.stride[2]
-		for k := g.lo[2]; k <= g.hi[2]; k++ {
-			for j := g.lo[1]; j <= g.hi[1]; j++ {
-				for i := g.lo[0]; i <= g.hi[0]; i++ {
-					if g.inBox(i-o[0], j-o[1], k-o[2]) {
-						continue // not the start of a line
-					}
-					u := 0
-					if sliceAxis >= 0 {
-						u = [3]int{i, j, k}[sliceAxis] - g.lo[sliceAxis]
-					}
-					m := x.at(u, d)
-					idx := i*g.stride[0] + j*g.stride[1] + k*g.stride[2]
-					ci, cj, ck := i, j, k
-					cur, run, elements := int32(0), 0, 0
-					for g.inBox(ci, cj, ck) {
-						l := g.level[idx]
-						if l != 0 {
-							elements++
-						}
-						if l != cur {
-							if cur != 0 {
-								m[int(cur-1)*maxLen+run-1]++
-							}
-							cur, run = l, 0
-						}
-						if l != 0 {
-							run++
-						}
-						ci, cj, ck, idx = ci+o[0], cj+o[1], ck+o[2], idx+step
-					}
-					if cur != 0 {
-						m[int(cur-1)*maxLen+run-1]++
-					}
-					if elements > 1 {
-						multi[d] = true
-					}
-				}
+		off := g.offset(o)
+		for n, v := range g.vox {
+			a := lv[v]
+			if lv[int(v)-off] == a {
+				continue // not the first voxel of its run
 			}
+			run := 1
+			for w := int(v) + off; lv[w] == a; w += off {
+				run++
+			}
+			if run > 1 {
+				multi[d] = true
+			}
+			x.at(g.unit(n, sliceAxis), d)[int(a-1)*maxLen+run-1]++
+		}
+		if !multi[d] {
+			multi[d] = g.lineHoldsTwo(o)
 		}
 	}
 	return x, maxLen, multi
+}
+
+// lineHoldsTwo reports whether a line along o through the bounding box holds two ROI voxels that
+// are not neighbours (the case the run lengths cannot show).
+func (g *texGrid) lineHoldsTwo(o [3]int) bool {
+	off := g.offset(o)
+	for n, v := range g.vox {
+		c := [3]int{int(g.coord[0][n]), int(g.coord[1][n]), int(g.coord[2][n])}
+		for w := int(v); ; {
+			for a := 0; a < 3; a++ {
+				c[a] += o[a]
+			}
+			w += off
+			if c[0] < 0 || c[1] < 0 || c[2] < 0 || c[0] >= g.extent(0) || c[1] >= g.extent(1) || c[2] >= g.extent(2) {
+				break
+			}
+			if g.lv[w] != 0 {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // runEntries converts a dense run length matrix to entries.
@@ -114,14 +115,14 @@ func runFeatures(m []float64, ng, maxLen int, py bool) []float64 {
 // GLRLMFeatures computes the grey level run length matrix features: IBSI (every requested 2D,
 // 2.5D and 3D aggregation) or PyRadiomics class glrlm (per-angle averaging or weightingNorm).
 func GLRLMFeatures(ctx context.Context, d *Discretised, opt TextureOptions) ([]Feature, error) {
-	c, err := resolveTextureOptions(opt)
+	c, g, err := prepareTexture(d, opt)
 	if err != nil {
 		return nil, err
 	}
-	g, err := newTexGrid(d)
-	if err != nil {
-		return nil, err
-	}
+	return glrlmFamily(ctx, g, c)
+}
+
+func glrlmFamily(ctx context.Context, g *texGrid, c textureConfig) ([]Feature, error) {
 	nf := len(glrlmNames)
 	var out []Feature
 	if c.ibsi {
@@ -141,7 +142,7 @@ func GLRLMFeatures(ctx context.Context, d *Discretised, opt TextureOptions) ([]F
 					continue
 				}
 				if x == nil {
-					x, maxLen, _ = g.glrlmCounts(g.directions(c.dists, axis, false), axis)
+					x, maxLen, _ = g.glrlmCounts(g.directions([]int{1}, axis, false), axis)
 				}
 				f := func(m []float64) []float64 { return runFeatures(m, g.ng, maxLen, false) }
 				out = emit(out, glrlmNames, aggregateDirectional(x, a, nf, false, f), "glrlm", true, a, a == agg3DAvg)
@@ -149,7 +150,7 @@ func GLRLMFeatures(ctx context.Context, d *Discretised, opt TextureOptions) ([]F
 		}
 		return out, nil
 	}
-	dirs := g.directions(c.dists, c.pyGeometry(), true)
+	dirs := g.directions([]int{1}, c.pyGeometry(), true) // PyRadiomics runs use unit steps
 	x, maxLen, multi := g.glrlmCounts(dirs, -1)
 	for di := range dirs {
 		if !multi[di] {

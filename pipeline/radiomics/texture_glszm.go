@@ -34,62 +34,45 @@ type zone struct {
 }
 
 // zones labels the connected zones (26-connected in 3D, 8-connected within slices along
-// sliceAxis) and, when dist is given, their smallest border distance. It also returns the ROI
-// voxel count per unit.
+// sliceAxis) and, when dist (on the local grid) is given, their smallest border distance. It also
+// returns the ROI voxel count per unit.
 func (g *texGrid) zones(sliceAxis int, dist []int32) ([]zone, []float64) {
 	nb := neighbourhood([]int{1}, sliceAxis)
-	nbOff := make([]int, len(nb))
+	offs := make([]int, len(nb))
 	for n, o := range nb {
-		nbOff[n] = o[0]*g.stride[0] + o[1]*g.stride[1] + o[2]*g.stride[2]
+		offs[n] = g.offset(o)
 	}
-	nu := g.units(sliceAxis)
-	nv := make([]float64, nu)
-	seen := make([]bool, len(g.level))
+	nv := make([]float64, g.units(sliceAxis))
+	seen := make([]bool, len(g.lv))
+	lv := g.lv
 	var out []zone
-	var stack []int
-	for k := g.lo[2]; k <= g.hi[2]; k++ {
-		for j := g.lo[1]; j <= g.hi[1]; j++ {
-			for i := g.lo[0]; i <= g.hi[0]; i++ {
-				start := i*g.stride[0] + j*g.stride[1] + k*g.stride[2]
-				l := g.level[start]
-				if l == 0 {
-					continue
+	var stack []int32
+	for n, start := range g.vox {
+		u := g.unit(n, sliceAxis)
+		nv[u]++
+		if seen[start] {
+			continue
+		}
+		l := lv[start]
+		z := zone{unit: u, level: int(l), dist: 1 << 30}
+		seen[start] = true
+		stack = append(stack[:0], start)
+		for len(stack) > 0 {
+			v := stack[len(stack)-1]
+			stack = stack[:len(stack)-1]
+			z.size++
+			if dist != nil {
+				z.dist = min(z.dist, dist[v])
+			}
+			for _, off := range offs {
+				w := int(v) + off
+				if lv[w] == l && !seen[w] {
+					seen[w] = true
+					stack = append(stack, int32(w))
 				}
-				u := 0
-				if sliceAxis >= 0 {
-					u = [3]int{i, j, k}[sliceAxis] - g.lo[sliceAxis]
-				}
-				nv[u]++
-				if seen[start] {
-					continue
-				}
-				z := zone{unit: u, level: int(l), dist: 1 << 30}
-				seen[start] = true
-				stack = append(stack[:0], start)
-				for len(stack) > 0 {
-					v := stack[len(stack)-1]
-					stack = stack[:len(stack)-1]
-					z.size++
-					if dist != nil {
-						z.dist = min(z.dist, dist[v])
-					}
-					vi := v % g.size[0]
-					vj := (v / g.size[0]) % g.size[1]
-					vk := v / g.stride[2]
-					for n, o := range nb {
-						if !g.inBox(vi+o[0], vj+o[1], vk+o[2]) {
-							continue
-						}
-						w := v + nbOff[n]
-						if !seen[w] && g.level[w] == l {
-							seen[w] = true
-							stack = append(stack, w)
-						}
-					}
-				}
-				out = append(out, z)
 			}
 		}
+		out = append(out, z)
 	}
 	return out, nv
 }
@@ -113,14 +96,14 @@ func zoneSetOf(zs []zone, nv []float64, byDistance bool) *zoneSet {
 // GLSZMFeatures computes the grey level size zone matrix features: IBSI 2D, 2.5D and 3D, or
 // PyRadiomics class glszm (3D, or 8-connected zones in slices with force2D).
 func GLSZMFeatures(ctx context.Context, d *Discretised, opt TextureOptions) ([]Feature, error) {
-	c, err := resolveTextureOptions(opt)
+	c, g, err := prepareTexture(d, opt)
 	if err != nil {
 		return nil, err
 	}
-	g, err := newTexGrid(d)
-	if err != nil {
-		return nil, err
-	}
+	return glszmFamily(ctx, g, c)
+}
+
+func glszmFamily(ctx context.Context, g *texGrid, c textureConfig) ([]Feature, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}

@@ -41,32 +41,22 @@ func (g *texGrid) ngldm(dists []int, sliceAxis, alpha int) *zoneSet {
 	for u := range counts {
 		counts[u] = make([]float64, (g.ng+1)*w)
 	}
-	for k := g.lo[2]; k <= g.hi[2]; k++ {
-		for j := g.lo[1]; j <= g.hi[1]; j++ {
-			for i := g.lo[0]; i <= g.hi[0]; i++ {
-				idx := i*g.stride[0] + j*g.stride[1] + k*g.stride[2]
-				l := int(g.level[idx])
-				if l == 0 {
-					continue
-				}
-				dep := 0
-				for _, o := range nb {
-					ni, nj, nk := i+o[0], j+o[1], k+o[2]
-					if !g.inBox(ni, nj, nk) {
-						continue
-					}
-					if m := int(g.level[ni*g.stride[0]+nj*g.stride[1]+nk*g.stride[2]]); m != 0 && abs(m-l) <= alpha {
-						dep++
-					}
-				}
-				u := 0
-				if sliceAxis >= 0 {
-					u = [3]int{i, j, k}[sliceAxis] - g.lo[sliceAxis]
-				}
-				counts[u][l*w+dep]++
-				z.nv[u]++
+	offs := make([]int, len(nb))
+	for i, o := range nb {
+		offs[i] = g.offset(o)
+	}
+	lv := g.lv
+	for n, v := range g.vox {
+		l := int(lv[v])
+		dep := 0
+		for _, off := range offs {
+			if m := int(lv[int(v)+off]); m != 0 && abs(m-l) <= alpha {
+				dep++
 			}
 		}
+		u := g.unit(n, sliceAxis)
+		counts[u][l*w+dep]++
+		z.nv[u]++
 	}
 	for u := range counts {
 		for l := 1; l <= g.ng; l++ {
@@ -83,14 +73,14 @@ func (g *texGrid) ngldm(dists []int, sliceAxis, alpha int) *zoneSet {
 // NGLDMFeatures computes the neighbouring grey level dependence features: IBSI NGLDM (2D, 2.5D,
 // 3D; coarseness α = opt.Alpha, distance 1) or PyRadiomics class gldm (gldm_a = opt.Alpha).
 func NGLDMFeatures(ctx context.Context, d *Discretised, opt TextureOptions) ([]Feature, error) {
-	c, err := resolveTextureOptions(opt)
+	c, g, err := prepareTexture(d, opt)
 	if err != nil {
 		return nil, err
 	}
-	g, err := newTexGrid(d)
-	if err != nil {
-		return nil, err
-	}
+	return ngldmFamily(ctx, g, c)
+}
+
+func ngldmFamily(ctx context.Context, g *texGrid, c textureConfig) ([]Feature, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}

@@ -27,37 +27,27 @@ func (g *texGrid) ngtdm(dists []int, sliceAxis int, countIsolated bool) []ngtdmU
 	for u := range units {
 		units[u] = ngtdmUnit{n: make([]float64, g.ng+1), s: make([]float64, g.ng+1)}
 	}
-	for k := g.lo[2]; k <= g.hi[2]; k++ {
-		for j := g.lo[1]; j <= g.hi[1]; j++ {
-			for i := g.lo[0]; i <= g.hi[0]; i++ {
-				idx := i*g.stride[0] + j*g.stride[1] + k*g.stride[2]
-				l := g.level[idx]
-				if l == 0 {
-					continue
-				}
-				var total, cnt float64
-				for _, o := range nb {
-					ni, nj, nk := i+o[0], j+o[1], k+o[2]
-					if !g.inBox(ni, nj, nk) {
-						continue
-					}
-					if m := g.level[ni*g.stride[0]+nj*g.stride[1]+nk*g.stride[2]]; m != 0 {
-						total += float64(m)
-						cnt++
-					}
-				}
-				if cnt == 0 && !countIsolated {
-					continue
-				}
-				u := 0
-				if sliceAxis >= 0 {
-					u = [3]int{i, j, k}[sliceAxis] - g.lo[sliceAxis]
-				}
-				units[u].n[l]++
-				if cnt > 0 {
-					units[u].s[l] += math.Abs(float64(l) - total/cnt)
-				}
+	offs := make([]int, len(nb))
+	for i, o := range nb {
+		offs[i] = g.offset(o)
+	}
+	lv := g.lv
+	for n, v := range g.vox {
+		l := lv[v]
+		var total, cnt float64
+		for _, off := range offs {
+			if m := lv[int(v)+off]; m != 0 {
+				total += float64(m)
+				cnt++
 			}
+		}
+		if cnt == 0 && !countIsolated {
+			continue
+		}
+		u := g.unit(n, sliceAxis)
+		units[u].n[l]++
+		if cnt > 0 {
+			units[u].s[l] += math.Abs(float64(l) - total/cnt)
 		}
 	}
 	return units
@@ -128,14 +118,14 @@ func ngtdmFeatures(n, s []float64, py bool) []float64 {
 // NGTDMFeatures computes the neighbourhood grey tone difference matrix features: IBSI 2D, 2.5D
 // and 3D, or PyRadiomics class ngtdm.
 func NGTDMFeatures(ctx context.Context, d *Discretised, opt TextureOptions) ([]Feature, error) {
-	c, err := resolveTextureOptions(opt)
+	c, g, err := prepareTexture(d, opt)
 	if err != nil {
 		return nil, err
 	}
-	g, err := newTexGrid(d)
-	if err != nil {
-		return nil, err
-	}
+	return ngtdmFamily(ctx, g, c)
+}
+
+func ngtdmFamily(ctx context.Context, g *texGrid, c textureConfig) ([]Feature, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}

@@ -72,7 +72,7 @@ func checkValues(t *testing.T, got map[string]Feature, want map[string]float64) 
 // The GLCM example of PyRadiomics' documentation: the symmetric matrix for 0° and 180°.
 func TestGLCMCountsDocumentedExample(t *testing.T) {
 	d := roi2D(5, [][]int32{{1, 2, 5, 2, 3}, {3, 2, 1, 3, 1}, {1, 3, 5, 5, 2}, {1, 1, 1, 1, 2}, {1, 2, 4, 3, 5}})
-	g, err := newTexGrid(d)
+	g, err := newTexGrid(d, 1)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -102,7 +102,7 @@ func TestGLCMCountsDocumentedExample(t *testing.T) {
 // The GLRLM example of PyRadiomics' documentation (θ = 0).
 func TestGLRLMCountsDocumentedExample(t *testing.T) {
 	d := roi2D(5, [][]int32{{5, 2, 5, 4, 4}, {3, 3, 3, 1, 3}, {2, 1, 1, 1, 3}, {4, 2, 2, 2, 3}, {3, 5, 3, 3, 2}})
-	g, err := newTexGrid(d)
+	g, err := newTexGrid(d, 1)
 	if err != nil {
 		t.Fatal(err)
 	}
