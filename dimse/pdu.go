@@ -429,6 +429,9 @@ func (d *decoder) finish(what string) error {
 	if d.err != nil {
 		return malformed("%s: %v", what, d.err)
 	}
+	if d.remaining() != 0 {
+		return malformed("%s: %d unexpected trailing bytes", what, d.remaining())
+	}
 	return nil
 }
 

@@ -310,70 +310,24 @@ func (s *Server) serveConn(ctx context.Context, nc net.Conn, overLimit bool) {
 	}
 }
 
-// associate decides on an A-ASSOCIATE-RQ (Sta3): reject (AE-8) or accept (AE-7) with negotiated contexts.
+// associate answers an A-ASSOCIATE-RQ (Sta3): reject (AE-8) or accept (AE-7) with negotiated contexts.
 func (a *scpAssoc) associate(rq *associateRQ, peer net.Addr, overLimit bool) {
-	s := a.s
 	a.info = AssociationInfo{CallingAE: rq.CallingAE, CalledAE: rq.CalledAE, PeerAddr: peer, ID: a.id}
 	a.log = a.log.With("calling_aet", rq.CallingAE, "called_aet", rq.CalledAE)
 	a.c.log = a.log
-	reject := func(result, source, reason byte, why string) {
-		a.log.Warn("association rejected", "why", why, "result", result, "source", source, "reason", reason)
-		a.c.fire(Evt8, &associateRJ{Result: result, Source: source, Reason: reason})
-	}
-	switch {
-	case rq.ApplicationContext != ApplicationContextName:
-		reject(RejectPermanent, RejectSourceUser, ReasonAppContextNotSupported, "application context "+rq.ApplicationContext)
+	ac, rj, why := a.s.negotiate(rq, peer, overLimit)
+	if rj != nil {
+		a.log.Warn("association rejected", "why", why, "result", rj.Result, "source", rj.Source, "reason", rj.Reason)
+		a.c.fire(Evt8, rj)
 		return
-	case rq.CalledAE != s.cfg.AETitle:
-		reject(RejectPermanent, RejectSourceUser, ReasonCalledAENotRecognized, "called AE title not recognized")
-		return
-	case !s.allowed(rq.CallingAE, peer):
-		reject(RejectPermanent, RejectSourceUser, ReasonCallingAENotRecognized, "calling AE title not recognized")
-		return
-	case overLimit:
-		reject(RejectTransient, RejectSourcePresentation, ReasonLocalLimitExceeded, fmt.Sprintf("more than %d associations", s.cfg.MaxAssociations))
-		return
-	}
-	ac := &associateAC{
-		ProtocolVersion: 1, CalledAE: rq.CalledAE, CallingAE: rq.CallingAE,
-		UserInfo: userInfo{
-			MaxLength:                 s.cfg.MaxPDULength,
-			ImplementationClassUID:    s.cfg.ImplementationClassUID,
-			ImplementationVersionName: s.cfg.ImplementationVersionName,
-		},
 	}
 	accepted := 0
-	for _, pc := range rq.PresentationContexts {
-		res := presentationContextAC{ID: pc.ID, Result: resultAbstractSyntaxNotSupp, TransferSyntax: ImplicitVRLittleEndian}
-		if slices.Contains(s.cfg.SOPClasses, pc.AbstractSyntax) {
-			res.Result = resultTransferSyntaxesNotSupp
-			for _, ts := range s.cfg.TransferSyntaxes {
-				if slices.Contains(pc.TransferSyntaxes, ts) {
-					res.Result, res.TransferSyntax = resultAcceptance, ts
-					a.contexts[pc.ID] = acceptedContext{AbstractSyntax: pc.AbstractSyntax, TransferSyntax: ts}
-					accepted++
-					break
-				}
-			}
+	for _, r := range ac.Results {
+		if r.Result == resultAcceptance {
+			pc := rq.PresentationContexts[slices.IndexFunc(rq.PresentationContexts, func(p presentationContextRQ) bool { return p.ID == r.ID })]
+			a.contexts[r.ID] = acceptedContext{AbstractSyntax: pc.AbstractSyntax, TransferSyntax: r.TransferSyntax}
+			accepted++
 		}
-		if pc.ID%2 == 0 {
-			// Presentation context IDs are odd (PS3.8 §9.3.2.2); refuse even ones.
-			delete(a.contexts, pc.ID)
-			if res.Result == resultAcceptance {
-				accepted--
-			}
-			res.Result = resultNoReason
-		}
-		ac.Results = append(ac.Results, res)
-	}
-	// The SCU role is the requestor's default; we answer role selection with what we support:
-	// SCP for storage, never SCU.
-	for _, r := range rq.UserInfo.Roles {
-		ac.UserInfo.Roles = append(ac.UserInfo.Roles, roleSelection{SOPClassUID: r.SOPClassUID, SCU: r.SCU, SCP: false})
-	}
-	if id := rq.UserInfo.UserIdentity; id != nil && id.PositiveResponseRequired {
-		// We do not authenticate users; an empty server response acknowledges the identity (PS3.7 D.3.3.7.2).
-		ac.UserInfo.UserIdentityResponse = []byte{}
 	}
 	a.peerMax = rq.UserInfo.MaxLength
 	if _, err := a.c.fire(Evt7, ac); err != nil {
@@ -383,6 +337,57 @@ func (a *scpAssoc) associate(rq *associateRQ, peer net.Addr, overLimit bool) {
 	a.log.Info("association accepted", "contexts_proposed", len(rq.PresentationContexts), "contexts_accepted", accepted,
 		"peer_max_pdu", rq.UserInfo.MaxLength, "implementation_class_uid", rq.UserInfo.ImplementationClassUID,
 		"implementation_version", rq.UserInfo.ImplementationVersionName)
+}
+
+// negotiate decides on an A-ASSOCIATE-RQ: an A-ASSOCIATE-AC, or an A-ASSOCIATE-RJ and why.
+func (s *Server) negotiate(rq *associateRQ, peer net.Addr, overLimit bool) (*associateAC, *associateRJ, string) {
+	switch {
+	case rq.ApplicationContext != ApplicationContextName:
+		return nil, &associateRJ{RejectPermanent, RejectSourceUser, ReasonAppContextNotSupported}, "application context " + rq.ApplicationContext
+	case rq.CalledAE != s.cfg.AETitle:
+		return nil, &associateRJ{RejectPermanent, RejectSourceUser, ReasonCalledAENotRecognized}, "called AE title not recognized"
+	case !s.allowed(rq.CallingAE, peer):
+		return nil, &associateRJ{RejectPermanent, RejectSourceUser, ReasonCallingAENotRecognized}, "calling AE title not recognized"
+	case overLimit:
+		return nil, &associateRJ{RejectTransient, RejectSourcePresentation, ReasonLocalLimitExceeded}, fmt.Sprintf("more than %d associations", s.cfg.MaxAssociations)
+	}
+	ac := &associateAC{
+		ProtocolVersion: 1, CalledAE: rq.CalledAE, CallingAE: rq.CallingAE, ApplicationContext: ApplicationContextName,
+		UserInfo: userInfo{
+			MaxLength:                 s.cfg.MaxPDULength,
+			ImplementationClassUID:    s.cfg.ImplementationClassUID,
+			ImplementationVersionName: s.cfg.ImplementationVersionName,
+		},
+	}
+	seen := map[byte]bool{}
+	for _, pc := range rq.PresentationContexts {
+		res := presentationContextAC{ID: pc.ID, Result: resultAbstractSyntaxNotSupp, TransferSyntax: ImplicitVRLittleEndian}
+		switch {
+		case pc.ID%2 == 0 || seen[pc.ID]:
+			// Presentation context IDs are odd and unique (PS3.8 §9.3.2.2).
+			res.Result = resultNoReason
+		case slices.Contains(s.cfg.SOPClasses, pc.AbstractSyntax):
+			res.Result = resultTransferSyntaxesNotSupp
+			for _, ts := range s.cfg.TransferSyntaxes {
+				if slices.Contains(pc.TransferSyntaxes, ts) {
+					res.Result, res.TransferSyntax = resultAcceptance, ts
+					break
+				}
+			}
+		}
+		seen[pc.ID] = true
+		ac.Results = append(ac.Results, res)
+	}
+	// We only act as SCP of what we accept and never as SCU: answer role selection accordingly.
+	for _, r := range rq.UserInfo.Roles {
+		ac.UserInfo.Roles = append(ac.UserInfo.Roles, roleSelection{SOPClassUID: r.SOPClassUID, SCU: r.SCU, SCP: false})
+	}
+	if id := rq.UserInfo.UserIdentity; id != nil && id.PositiveResponseRequired {
+		// We do not authenticate users (the AE allow-list is the access control); an empty server
+		// response acknowledges the identity as requested (PS3.7 D.3.3.7.2).
+		ac.UserInfo.UserIdentityResponse = []byte{}
+	}
+	return ac, nil, ""
 }
 
 func (s *Server) allowed(callingAE string, peer net.Addr) bool {
