@@ -125,6 +125,8 @@ func (p InventoryPipeline) Process(ctx context.Context, in *StudyInput) (*Result
 		el(tag.ContinuityOfContent, []string{"SEPARATE"}),
 		el(tag.CompletionFlag, []string{"COMPLETE"}),
 		el(tag.VerificationFlag, []string{"UNVERIFIED"}),
+		el(tag.ReferencedPerformedProcedureStepSequence, [][]*dicom.Element{}),
+		el(tag.PerformedProcedureCodeSequence, [][]*dicom.Element{}),
 		el(tag.ContentSequence, [][]*dicom.Element{{
 			el(tag.RelationshipType, []string{"CONTAINS"}),
 			el(tag.ValueType, []string{"TEXT"}),

@@ -19,9 +19,11 @@ import (
 // Config is sacrum's configuration file (config.yaml). Every key has a default, so the node runs
 // without a file. Sections belong to the packages that use them; each adds its own keys.
 type Config struct {
-	Node  NodeConfig  `yaml:"node"`
-	Store StoreConfig `yaml:"store"`
-	Admin AdminConfig `yaml:"admin"`
+	Node         NodeConfig          `yaml:"node"`
+	Store        StoreConfig         `yaml:"store"`
+	Admin        AdminConfig         `yaml:"admin"`
+	Destinations []DestinationConfig `yaml:"destinations"` // serve_store.go
+	Queue        QueueConfig         `yaml:"queue"`        // serve_store.go
 }
 
 // NodeConfig is the DICOM node: the C-ECHO/C-STORE SCP and the identity the SCU uses.
@@ -49,12 +51,14 @@ type TLSConfig struct {
 
 // StoreConfig is the instance store.
 type StoreConfig struct {
-	DataDir string `yaml:"data_dir"`
+	DataDir      string           `yaml:"data_dir"`
+	StoreOptions `yaml:",inline"` // serve_store.go
 }
 
 // AdminConfig is the admin HTTP endpoint.
 type AdminConfig struct {
-	Listen string `yaml:"listen"`
+	Listen       string           `yaml:"listen"`
+	AdminOptions `yaml:",inline"` // serve_store.go
 }
 
 // Duration is a time.Duration written as "30s", "5m" in YAML.
@@ -87,8 +91,9 @@ func DefaultConfig() Config {
 			TransferSyntaxes: append([]string(nil), dimse.DefaultTransferSyntaxes...),
 			SOPClasses:       append([]string(nil), dimse.DefaultSOPClasses...),
 		},
-		Store: StoreConfig{DataDir: "./data"},
-		Admin: AdminConfig{Listen: "127.0.0.1:8080"},
+		Store: StoreConfig{DataDir: "./data", StoreOptions: defaultStoreOptions()},
+		Admin: AdminConfig{Listen: "127.0.0.1:8080", AdminOptions: defaultAdminOptions()},
+		Queue: defaultQueue(),
 	}
 }
 

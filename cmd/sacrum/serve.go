@@ -7,7 +7,6 @@ import (
 	"io"
 	"log/slog"
 	"net"
-	"os"
 	"path/filepath"
 	"strings"
 	"time"
@@ -40,6 +39,9 @@ func (c *ServeCommand) Run(ctx context.Context, args []string) error {
 	admin := fs.String("admin", "", "admin HTTP listen address ADDR:PORT (admin.listen)")
 	var allow stringList
 	fs.Var(&allow, "allow-aet", "allowed calling AE title, AE or AE@IP; repeatable; replaces node.allow")
+	var dests stringList
+	fs.Var(&dests, "dest", "destination for results AE@HOST:PORT; repeatable; replaces destinations")
+	stable := fs.Float64("stable-seconds", 0, "seconds without instances before a study is complete (store.stable_seconds)")
 	fsync := fs.Bool("fsync", true, "fsync each received instance before answering success (node.fsync)")
 	logLevel := fs.String("log-level", "info", "log level: debug, info, warn, error")
 	logJSON := fs.Bool("log-json", false, "log in JSON instead of text")
@@ -56,8 +58,20 @@ func (c *ServeCommand) Run(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
+	var flagErr error
 	fs.Visit(func(f *flag.Flag) {
 		switch f.Name {
+		case "dest":
+			cfg.Destinations = nil
+			for _, d := range dests {
+				dc, err := parseDestFlag(d)
+				if err != nil {
+					flagErr = err
+				}
+				cfg.Destinations = append(cfg.Destinations, dc)
+			}
+		case "stable-seconds":
+			cfg.Store.StableSeconds = *stable
 		case "listen":
 			cfg.Node.Listen = *listen
 		case "aet":
@@ -72,6 +86,9 @@ func (c *ServeCommand) Run(ctx context.Context, args []string) error {
 			cfg.Node.Fsync = *fsync
 		}
 	})
+	if flagErr != nil {
+		return usageError("sacrum serve: %v", flagErr)
+	}
 	if err := cfg.Validate(); err != nil {
 		return usageError("sacrum serve: %v", err)
 	}
@@ -86,15 +103,7 @@ func (c *ServeCommand) Run(ctx context.Context, args []string) error {
 	}
 	log := slog.New(h)
 
-	instances := filepath.Join(cfg.Store.DataDir, "instances")
-	if err := os.MkdirAll(instances, 0o755); err != nil {
-		return fmt.Errorf("sacrum serve: %w", err)
-	}
-	scfg, err := NodeServerConfig(cfg, dimse.DirHandler{Dir: instances, NoSync: !cfg.Node.Fsync}, log)
-	if err != nil {
-		return fmt.Errorf("sacrum serve: %w", err)
-	}
-	srv, err := dimse.NewServer(scfg)
+	scfg, err := NodeServerConfig(cfg, nil, log) // serveStore sets the store as the handler
 	if err != nil {
 		return fmt.Errorf("sacrum serve: %w", err)
 	}
@@ -107,10 +116,7 @@ func (c *ServeCommand) Run(ctx context.Context, args []string) error {
 	if len(cfg.Node.Allow) == 0 {
 		log.Warn("node.allow is empty: every association will be rejected (use --allow-aet AE[@IP])")
 	}
-	if c.Ready != nil {
-		c.Ready(ln.Addr())
-	}
-	return srv.Serve(ctx, ln)
+	return serveStore(ctx, cfg, scfg, ln, log, c.Ready)
 }
 
 // NodeServerConfig builds the SCP configuration from the node section, with the given store handler.
@@ -159,6 +165,8 @@ Flags override the configuration file (see config.yaml for every key and its def
 	--data-dir DIR         data directory (store.data_dir, default ./data)
 	--admin ADDR:PORT      admin HTTP address (admin.listen)
 	--allow-aet AE[@IP]    allowed calling AE title, repeatable (replaces node.allow)
+	--dest AE@HOST:PORT    send results there, repeatable (replaces destinations)
+	--stable-seconds N     a study is complete after N seconds without instances (store.stable_seconds, default 30)
 	--fsync=true|false     fsync received instances (node.fsync, default true)
 	--log-level LEVEL      debug, info, warn, error (default info)
 	--log-json             JSON logs
@@ -166,6 +174,7 @@ Flags override the configuration file (see config.yaml for every key and its def
 Examples:
 
 	sacrum serve --data-dir /tmp/x --allow-aet STORESCU
+	sacrum serve --allow-aet MODALITY --dest PACS@10.0.0.5:104 --stable-seconds 60 --admin 127.0.0.1:8080
 	sacrum serve --config config.yaml --listen :104 --allow-aet PACS@10.0.0.5
 `
 }
