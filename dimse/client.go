@@ -215,6 +215,45 @@ func (cl *Client) ContextFor(abstract string, tss ...string) (byte, string, bool
 	return 0, "", false
 }
 
+// ContextResult describes the peer's answer to the proposed presentation context id.
+func (cl *Client) ContextResult(id byte) string {
+	if _, ok := cl.accepted[id]; ok {
+		return "accepted"
+	}
+	r, ok := cl.rejected[id]
+	if !ok {
+		return "not proposed"
+	}
+	return resultText(r)
+}
+
+// resultText names a presentation context result (PS3.8 Table 9-18).
+func resultText(r byte) string {
+	switch r {
+	case resultAcceptance:
+		return "accepted"
+	case resultUserRejection:
+		return "user rejection"
+	case resultNoReason:
+		return "no reason (provider rejection)"
+	case resultAbstractSyntaxNotSupp:
+		return "abstract syntax not supported"
+	case resultTransferSyntaxesNotSupp:
+		return "transfer syntaxes not supported"
+	}
+	return fmt.Sprintf("result %d", r)
+}
+
+// rejection describes why no context was accepted for abstract in transfer syntax ts.
+func (cl *Client) rejection(abstract, ts string) string {
+	for id, p := range cl.proposed {
+		if p.AbstractSyntax == abstract && slices.Contains(p.TransferSyntaxes, ts) {
+			return cl.ContextResult(id)
+		}
+	}
+	return "not proposed"
+}
+
 func (cl *Client) nextMessageID() uint16 {
 	cl.msgID++
 	if cl.msgID == 0 {
@@ -453,7 +492,7 @@ func SendFiles(ctx context.Context, addr string, cfg ClientConfig, paths []strin
 			continue
 		}
 		if _, _, ok := cl.ContextFor(r.SOPClassUID, r.TransferSyntax); !ok {
-			r.Err = fmt.Errorf("presentation context rejected by the peer (SOP class %s, transfer syntax %s)", r.SOPClassUID, r.TransferSyntax)
+			r.Err = fmt.Errorf("presentation context refused: %s (SOP class %s, transfer syntax %s)", cl.rejection(r.SOPClassUID, r.TransferSyntax), r.SOPClassUID, r.TransferSyntax)
 			continue
 		}
 		r.Size = infos[i].size

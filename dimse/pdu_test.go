@@ -113,8 +113,8 @@ func TestPDURoundTrip(t *testing.T) {
 				{ID: 3, AbstractSyntax: MRImageStorage, TransferSyntaxes: []string{ExplicitVRLittleEndian, ImplicitVRLittleEndian}},
 			},
 			UserInfo: userInfo{MaxLength: 16384, ImplementationClassUID: "1.2.3.4", ImplementationVersionName: "TEST_1",
-				AsyncOps: &asyncOpsWindow{MaxInvoked: 2, MaxPerformed: 3},
-				Roles:    []roleSelection{{SOPClassUID: MRImageStorage, SCU: true, SCP: false}},
+				AsyncOps:     &asyncOpsWindow{MaxInvoked: 2, MaxPerformed: 3},
+				Roles:        []roleSelection{{SOPClassUID: MRImageStorage, SCU: true, SCP: false}},
 				UserIdentity: &userIdentityRQ{Type: 2, PositiveResponseRequired: true, Primary: []byte("alice"), Secondary: []byte("pw")}}}},
 		{"associate-ac", &associateAC{ProtocolVersion: 1, CalledAE: "SACRUM", CallingAE: "PACS", ApplicationContext: ApplicationContextName,
 			Results: []presentationContextAC{

@@ -472,7 +472,9 @@ func (a *scpAssoc) startStore(ctxID byte, pc acceptedContext, cmd *command) {
 	})
 	if err != nil {
 		a.failWrite(err)
+		return
 	}
+	in.size = int64(in.w.Buffered()) // Size counts the whole Part 10 file
 }
 
 // failWrite turns the current store into an out-of-resources failure, removing the partial file.
