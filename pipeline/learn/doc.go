@@ -32,6 +32,33 @@
 // against the clinical model), and SHAP rankings. `sacrum train` reads the
 // CSVs, calls it per endpoint and writes the files.
 //
+// # Model bundles (bundle.json)
+//
+// A Bundle is what `sacrum train` writes to BUNDLE_DIR/bundle.json and
+// what the node loads to predict (schema BundleSchema; LoadBundle refuses
+// other versions). Per endpoint it holds the selected image features with
+// their training scaler and LASSO coefficients (EndpointBundle.Lasso: the
+// DLR score is its linear predictor), the clinical-only, DLR-only and DLRC
+// LinearModels, Youden thresholds, SHAP backgrounds and summary metrics;
+// shared are the extraction settings (PyRadiomics parameter file content
+// and sha256, deep model name and version), the clinical variables with
+// their encoding (no imputation), the training choices and the sha256 of
+// the training CSVs. Use:
+//
+//	b, err := learn.LoadBundle(dir)
+//	need := b.Features()                              // image features to extract
+//	clin, missing, err := b.EncodeClinical(rawValues) // "M"/"F" → 1/0, "NA" → missing
+//	preds, err := b.Predict(features, clin)           // map endpoint → Prediction
+//
+// A Prediction has Probability, DLRScore, Threshold (Youden, training),
+// Responder (Probability >= Threshold), Variant ("DLRC", or "DLR-only"
+// when a clinical input of the DLRC model is missing, with
+// MissingClinical naming it), Contributions (exact SHAP on the logit of
+// the model used, image features counted through the DLR score, largest
+// |SHAP| first) and DLRWeights (each feature's weight on the DLR score per
+// raw unit, for a class-activation map from deep feature maps). A missing
+// or non-finite image feature is an error.
+//
 // The pieces are exported for other uses:
 //
 //	StratifiedSplit, StratifiedFolds        4:1 split, K folds, both stratified on y
