@@ -76,9 +76,9 @@ const (
 	coefHLAB27    = 0.50
 	coefDuration  = -0.35 // per SD of ln(duration)
 	coefBASFI     = -0.20 // per 2.5 points
-	coefOedema    = 1.90  // per 0.2 of mean oedema extent
-	coefTexture   = -0.60 // per 0.25 of texture
-	coefFat       = -0.40 // per 0.25 of fat metaplasia
+	coefOedema    = 2.00  // per 0.2 of mean oedema extent
+	coefTexture   = -0.30 // per 0.25 of texture
+	coefFat       = -0.20 // per 0.25 of fat metaplasia
 	meanOedema    = 0.40
 	meanTexture   = 0.50
 	meanFat       = 0.35
