@@ -3,6 +3,7 @@ package radiomics
 import (
 	"context"
 	"math"
+	"math/cmplx"
 	"math/rand/v2"
 	"testing"
 
@@ -331,5 +332,132 @@ func TestLoGQuadratic(t *testing.T) {
 	}
 	if got := out[0].Image.At(c[0], c[1], c[2]); math.Abs(got-24) > 1e-3 { // the border extension leaks ~1e-4
 		t.Errorf("LoG(r²) = %.9f, want 6σ² = 24", got)
+	}
+}
+
+func TestIcosphereAndHarmonics(t *testing.T) {
+	for _, c := range []struct{ sub, n int }{{0, 12}, {1, 42}, {2, 162}} {
+		v := icosphere(c.sub, 2)
+		if len(v) != c.n {
+			t.Errorf("subdivision %d: %d vertices, want %d", c.sub, len(v), c.n)
+		}
+		for _, p := range v {
+			if r := math.Sqrt(p[0]*p[0] + p[1]*p[1] + p[2]*p[2]); math.Abs(r-2) > 1e-12 {
+				t.Fatalf("vertex %v at radius %g, want 2", p, r)
+			}
+		}
+	}
+	az, polar := 0.7, 1.1
+	cases := []struct {
+		m, n int
+		want complex128
+	}{
+		{0, 0, complex(0.5/math.Sqrt(math.Pi), 0)},
+		{0, 1, complex(math.Sqrt(3/(4*math.Pi))*math.Cos(polar), 0)},
+		{1, 1, complex(-math.Sqrt(3/(8*math.Pi))*math.Sin(polar), 0) * complex(math.Cos(az), math.Sin(az))},
+		{-1, 1, complex(math.Sqrt(3/(8*math.Pi))*math.Sin(polar), 0) * complex(math.Cos(az), -math.Sin(az))},
+		{2, 3, complex(0.25*math.Sqrt(105/(2*math.Pi))*math.Sin(polar)*math.Sin(polar)*math.Cos(polar), 0) * complex(math.Cos(2*az), math.Sin(2*az))},
+	}
+	for _, c := range cases {
+		if got := sphHarm(c.m, c.n, az, polar); math.Abs(real(got)-real(c.want)) > 1e-12 || math.Abs(imag(got)-imag(c.want)) > 1e-12 {
+			t.Errorf("Y(%d,%d) = %v, want %v", c.m, c.n, got, c.want)
+		}
+	}
+}
+
+// The cubic B-spline interpolates: at grid points it returns the voxel values.
+func TestSplineInterpolates(t *testing.T) {
+	v := randomVolume([3]int{7, 6, 5}, 5)
+	c, err := splineCoefficients(context.Background(), v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for k := 0; k < 5; k++ {
+		for j := 0; j < 6; j++ {
+			for i := 0; i < 7; i++ {
+				got := splineAt(c, v.Size, [3]float64{float64(i), float64(j), float64(k)})
+				if math.Abs(got-v.At(i, j, k)) > 1e-9 {
+					t.Fatalf("spline at (%d,%d,%d) = %g, want %g", i, j, k, got, v.At(i, j, k))
+				}
+			}
+		}
+	}
+}
+
+// On a constant image every sample equals the centre, so f = 1 on all 42 vertices: level 1 (n = 0)
+// is √42 · 42/(4π); level 2 (n = 1) is Re √Σ_v (Σ_m c_m Y(m,1)(v))² with c_m = Σ_v Y(m,1)(v), not 0
+// because PyRadiomics passes the polar angle as scipy's azimuth; the kurtosis of constant samples
+// is 0.
+func TestLBP3DConstant(t *testing.T) {
+	v := volumeOf([3]int{7, 7, 7}, [3]float64{1, 1, 1}, func(i, j, k int) float64 { return 5 })
+	mask := make([]bool, len(v.Data))
+	mask[v.Index(3, 3, 3)] = true
+	mask[v.Index(2, 3, 4)] = true
+	out, err := LBP3D(context.Background(), v, mask, LBP3DOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	names := []string{"lbp-3D-m1", "lbp-3D-m2", "lbp-3D-k"}
+	verts := icosphere(1, 1)
+	var cm [3]complex128
+	for m := -1; m <= 1; m++ {
+		for _, p := range verts {
+			cm[m+1] += sphHarm(m, 1, math.Acos(p[2]), math.Atan2(p[1], p[0]))
+		}
+	}
+	var total complex128
+	for _, p := range verts {
+		var f complex128
+		for m := -1; m <= 1; m++ {
+			f += cm[m+1] * sphHarm(m, 1, math.Acos(p[2]), math.Atan2(p[1], p[0]))
+		}
+		total += f * f
+	}
+	want := []float64{math.Pow(42, 1.5) / (4 * math.Pi), real(cmplx.Sqrt(total)), 0}
+	for n, fi := range out {
+		if fi.Name != names[n] {
+			t.Errorf("image %d named %q, want %q", n, fi.Name, names[n])
+		}
+		for idx, in := range mask {
+			w := 0.0
+			if in {
+				w = want[n]
+			}
+			if math.Abs(fi.Image.Data[idx]-w) > 1e-9 {
+				t.Fatalf("%s voxel %d = %g, want %g", fi.Name, idx, fi.Image.Data[idx], w)
+			}
+		}
+	}
+	if _, err := LBP3D(context.Background(), v, mask[:3], LBP3DOptions{}); err == nil {
+		t.Error("LBP3D with a short mask: no error")
+	}
+}
+
+// A ramp along i: the samples above the centre are the vertices with c2 ≥ 0, and the kurtosis is
+// that of the vertices' c2 coordinates (sampling a linear function is exact away from the border).
+func TestLBP3DRamp(t *testing.T) {
+	v := volumeOf([3]int{25, 9, 9}, [3]float64{1, 1, 1}, func(i, j, k int) float64 { return float64(i) })
+	mask := make([]bool, len(v.Data))
+	mask[v.Index(12, 4, 4)] = true
+	out, err := LBP3D(context.Background(), v, mask, LBP3DOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	verts := icosphere(1, 1)
+	var m1, m2, m4 float64
+	for _, p := range verts {
+		m1 += p[2]
+	}
+	m1 /= 42
+	for _, p := range verts {
+		d := p[2] - m1
+		m2 += d * d / 42
+		m4 += d * d * d * d / 42
+	}
+	if got, want := out[2].Image.At(12, 4, 4), m4/(m2*m2)-3; math.Abs(got-want) > 1e-6 {
+		t.Errorf("kurtosis %g, want %g", got, want)
+	}
+	if out[1].Image.At(12, 4, 4) == 0 {
+		t.Error("a ramp gives no first-degree response")
 	}
 }

@@ -143,3 +143,24 @@ func BenchmarkWavelet(b *testing.B) {
 		}
 	}
 }
+
+func BenchmarkLBP3D(b *testing.B) {
+	v := benchImage()
+	mask := make([]bool, len(v.Data))
+	for k := 0; k < 24; k++ {
+		for j := 0; j < 256; j++ {
+			for i := 0; i < 256; i++ {
+				x, y, z := (float64(i)-128)/31.5, (float64(j)-128)/31.5, (float64(k)-11.5)/12
+				mask[v.Index(i, j, k)] = x*x+y*y+z*z <= 1
+			}
+		}
+	}
+	b.ResetTimer()
+	start := cpuTime()
+	defer reportCPU(b, start)
+	for i := 0; i < b.N; i++ {
+		if _, err := LBP3D(context.Background(), v, mask, LBP3DOptions{}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
