@@ -30,7 +30,12 @@ import (
 type LBP3DOptions struct {
 	Levels               int     // lbp3DLevels, default 2
 	IcosphereRadius      float64 // lbp3DIcosphereRadius, default 1 (voxels)
-	IcosphereSubdivision int     // lbp3DIcosphereSubdivision, default 1
+	IcosphereSubdivision int     // lbp3DIcosphereSubdivision (PyRadiomics default 1; 0 is the bare icosahedron)
+}
+
+// DefaultLBP3DOptions returns PyRadiomics' defaults.
+func DefaultLBP3DOptions() LBP3DOptions {
+	return LBP3DOptions{Levels: 2, IcosphereRadius: 1, IcosphereSubdivision: 1}
 }
 
 // icosphere returns trimesh's icosphere vertices (order irrelevant: every use sums over them).
@@ -217,7 +222,8 @@ func splineAt(c []float64, size [3]int, p [3]float64) float64 {
 }
 
 // LBP3D returns PyRadiomics' 3D local binary pattern images ("lbp-3D-m1" … and "lbp-3D-k") of v
-// within mask (same grid, one flag per voxel).
+// within mask (same grid, one flag per voxel). Levels 0 and radius 0 take PyRadiomics' defaults
+// (2 and 1); the subdivision is used as given.
 func LBP3D(ctx context.Context, v *image.Volume, mask []bool, opt LBP3DOptions) ([]FilteredImage, error) {
 	if err := checkVolume(v, "LBP3D"); err != nil {
 		return nil, err
@@ -231,11 +237,8 @@ func LBP3D(ctx context.Context, v *image.Volume, mask []bool, opt LBP3DOptions) 
 	if opt.IcosphereRadius == 0 {
 		opt.IcosphereRadius = 1
 	}
-	if opt.IcosphereSubdivision == 0 {
-		opt.IcosphereSubdivision = 1
-	}
-	if opt.Levels < 1 || opt.Levels > 10 || !(opt.IcosphereRadius > 0) || opt.IcosphereSubdivision < 0 || opt.IcosphereSubdivision > 4 {
-		return nil, fmt.Errorf("radiomics: LBP3D: levels %d, radius %g, subdivision %d: need 1 ≤ levels ≤ 10, radius > 0, 0 ≤ subdivision ≤ 4",
+	if opt.Levels < 1 || opt.Levels > 10 || !(opt.IcosphereRadius > 0) || opt.IcosphereSubdivision < 0 || opt.IcosphereSubdivision > 5 {
+		return nil, fmt.Errorf("radiomics: LBP3D: levels %d, radius %g, subdivision %d: need 1 ≤ levels ≤ 10, radius > 0, 0 ≤ subdivision ≤ 5",
 			opt.Levels, opt.IcosphereRadius, opt.IcosphereSubdivision)
 	}
 	verts := icosphere(opt.IcosphereSubdivision, opt.IcosphereRadius)

@@ -393,7 +393,7 @@ func TestLBP3DConstant(t *testing.T) {
 	mask := make([]bool, len(v.Data))
 	mask[v.Index(3, 3, 3)] = true
 	mask[v.Index(2, 3, 4)] = true
-	out, err := LBP3D(context.Background(), v, mask, LBP3DOptions{})
+	out, err := LBP3D(context.Background(), v, mask, DefaultLBP3DOptions())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -439,7 +439,7 @@ func TestLBP3DRamp(t *testing.T) {
 	v := volumeOf([3]int{25, 9, 9}, [3]float64{1, 1, 1}, func(i, j, k int) float64 { return float64(i) })
 	mask := make([]bool, len(v.Data))
 	mask[v.Index(12, 4, 4)] = true
-	out, err := LBP3D(context.Background(), v, mask, LBP3DOptions{})
+	out, err := LBP3D(context.Background(), v, mask, DefaultLBP3DOptions())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -159,7 +159,7 @@ func BenchmarkLBP3D(b *testing.B) {
 	start := cpuTime()
 	defer reportCPU(b, start)
 	for i := 0; i < b.N; i++ {
-		if _, err := LBP3D(context.Background(), v, mask, LBP3DOptions{}); err != nil {
+		if _, err := LBP3D(context.Background(), v, mask, DefaultLBP3DOptions()); err != nil {
 			b.Fatal(err)
 		}
 	}
