@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"runtime"
+	"sort"
 	"strings"
 	"sync"
 
@@ -100,11 +101,7 @@ func ExtractContext(ctx context.Context, img *image.Volume, mask *image.Labels, 
 	if img.Size[2] == 1 && !s.Force2D {
 		return nil, fmt.Errorf("%w: the image has one slice (size %v); set force2D: true for 2D features", Err2D, img.Size)
 	}
-	inROI := make([]bool, len(mask.Data))
-	for i, l := range mask.Data {
-		inROI[i] = int(l) == label
-	}
-	lo, hi, n := bbox(mask.Grid, func(i int) bool { return inROI[i] })
+	lo, hi, n := labelBBox(mask, uint8(label))
 	if n == 0 {
 		return nil, fmt.Errorf("%w: no voxel has label %d", ErrEmptyMask, label)
 	}
@@ -147,11 +144,15 @@ func ExtractContext(ctx context.Context, img *image.Volume, mask *image.Labels, 
 		rs := s
 		rs.PadDistance = pad
 		var err error
+		inROI := make([]bool, len(mask.Data))
+		for i, l := range mask.Data {
+			inROI[i] = int(l) == label
+		}
 		if r, err = resample(src, inROI, lo, hi, rs); err != nil {
 			return nil, err
 		}
 	} else {
-		r = crop(src, inROI, lo, hi, pad)
+		r = crop(src, mask, uint8(label), lo, hi, pad)
 	}
 	resegment(&r, s)
 	_, _, nMorph := bbox(r.grid, func(i int) bool { return r.morph[i] })
@@ -198,7 +199,12 @@ type task struct {
 	run  func() ([]Feature, error)
 	it   string // image type name for the results
 	slot int
+	cost int // relative cost: expensive tasks start first so the workers finish together
 }
+
+// familyCost ranks the families by their measured time (BENCHMARKS.md) for scheduling.
+var familyCost = map[string]int{"ngl": 6, "gldm": 6, "ngt": 5, "ngtdm": 5, "morph": 9, "shape": 4, "szm": 4, "glszm": 4,
+	"dzm": 4, "cm": 4, "glcm": 4, "rlm": 3, "glrlm": 3, "loc": 3, "firstorder": 1, "stat": 1, "ih": 1, "ivh": 1, "shape2D": 1}
 
 func (e *extraction) enabled(class string) ([]string, bool) {
 	names, ok := e.s.FeatureClasses[class]
@@ -263,13 +269,13 @@ func (e *extraction) run() (*Result, error) {
 	s := e.s
 	ibsi := s.IBSI != nil
 	var tasks []task
-	add := func(it string, f func() ([]Feature, error)) {
-		tasks = append(tasks, task{run: f, it: it, slot: len(tasks)})
+	add := func(it, family string, f func() ([]Feature, error)) {
+		tasks = append(tasks, task{run: f, it: it, slot: len(tasks), cost: familyCost[family]})
 	}
 	shapeIn := shapeInput{size: r.grid.Size, spacing: r.grid.Spacing, morph: r.morph, inten: r.inten, img: r.img}
 	if ibsi {
 		if names, ok := e.ibsiEnabled("morph"); ok {
-			add("original", func() ([]Feature, error) {
+			add("original", "morph", func() ([]Feature, error) {
 				return selectFeatures(morphologyFeatures(e.ctx, shapeIn, computeGeometry(shapeIn)), names, true, "morph")
 			})
 		}
@@ -278,7 +284,7 @@ func (e *extraction) run() (*Result, error) {
 			if s.Force2D {
 				return nil, fmt.Errorf("radiomics: featureClass.shape: 3D shape features need 3D extraction (force2D is set; use shape2D)")
 			}
-			add("original", func() ([]Feature, error) {
+			add("original", "shape", func() ([]Feature, error) {
 				return selectFeatures(shapeFeatures(shapeIn, computeGeometry(shapeIn)), names, false, "shape")
 			})
 		}
@@ -286,7 +292,7 @@ func (e *extraction) run() (*Result, error) {
 			if !s.Force2D {
 				return nil, fmt.Errorf("radiomics: featureClass.shape2D: needs force2D: true")
 			}
-			add("original", func() ([]Feature, error) {
+			add("original", "shape2D", func() ([]Feature, error) {
 				fs, err := shape2DFeatures(shapeIn, s.Force2DDimension)
 				if err != nil {
 					return nil, err
@@ -307,9 +313,14 @@ func (e *extraction) run() (*Result, error) {
 	}
 	results := make([][]Feature, len(tasks))
 	errs := make([]error, len(tasks))
+	order := make([]int, len(tasks))
+	for i := range order {
+		order[i] = i
+	}
+	sort.SliceStable(order, func(a, b int) bool { return tasks[order[a]].cost > tasks[order[b]].cost })
 	sem := make(chan struct{}, runtime.GOMAXPROCS(0))
 	var wg sync.WaitGroup
-	for i := range tasks {
+	for _, i := range order {
 		wg.Add(1)
 		sem <- struct{}{}
 		go func(i int) {
@@ -342,18 +353,30 @@ type namedImage struct {
 }
 
 // addImageTasks queues the intensity and texture families of one derived image.
-func (e *extraction) addImageTasks(add func(string, func() ([]Feature, error)), name string, img []float64, s Settings) {
+func (e *extraction) addImageTasks(add func(string, string, func() ([]Feature, error)), name string, img []float64, s Settings) {
 	r := e.r
 	ibsi := s.IBSI != nil
-	values := roiValues(&r, img)
-	bin := newBinning(values, s)
-	var once sync.Once
+	// Sorted ROI values, binning and the texture input are computed once, when first needed.
+	var onceValues, onceDisc sync.Once
+	var values []float64
+	var bin binning
+	roi := func() ([]float64, binning) {
+		onceValues.Do(func() {
+			values = roiValues(&r, img)
+			bin = newBinning(values, s)
+		})
+		return values, bin
+	}
 	var disc *Discretised
 	discretised := func() *Discretised {
-		once.Do(func() { disc = discretise(&r, img, bin) })
+		onceDisc.Do(func() {
+			_, b := roi()
+			disc = discretise(&r, img, b)
+		})
 		return disc
 	}
 	levels := func() []int32 {
+		_, bin := roi()
 		var l []int32
 		for i, in := range r.inten {
 			if in {
@@ -365,21 +388,24 @@ func (e *extraction) addImageTasks(add func(string, func() ([]Feature, error)), 
 	sin := shapeInput{size: r.grid.Size, spacing: r.grid.Spacing, morph: r.morph, inten: r.inten, img: img}
 	if ibsi {
 		if names, ok := e.ibsiEnabled("loc"); ok {
-			add(name, func() ([]Feature, error) {
+			add(name, "loc", func() ([]Feature, error) {
 				return selectFeatures(localIntensityFeatures(sin, e.radius), names, true, "loc")
 			})
 		}
 		if names, ok := e.ibsiEnabled("stat"); ok {
-			add(name, func() ([]Feature, error) { return selectFeatures(statFeatures(values), names, true, "stat") })
+			add(name, "stat", func() ([]Feature, error) {
+				values, _ := roi()
+				return selectFeatures(statFeatures(values), names, true, "stat")
+			})
 		}
 		if names, ok := e.ibsiEnabled("ih"); ok {
-			add(name, func() ([]Feature, error) {
+			add(name, "ih", func() ([]Feature, error) {
 				return selectFeatures(histogramFeatures(levels(), discretised().NG), names, true, "ih")
 			})
 		}
 		if names, ok := e.ibsiEnabled("ivh"); ok {
-			add(name, func() ([]Feature, error) {
-				ivhBin := bin
+			add(name, "ivh", func() ([]Feature, error) {
+				values, ivhBin := roi()
 				ng := discretised().NG
 				lv := levels()
 				if s.IBSI.IVHBinWidth > 0 {
@@ -401,10 +427,9 @@ func (e *extraction) addImageTasks(add func(string, func() ([]Feature, error)), 
 			})
 		}
 	} else if names, ok := e.enabled("firstorder"); ok {
-		add(name, func() ([]Feature, error) {
-			vv := s.ResampledPixelSpacing
+		add(name, "firstorder", func() ([]Feature, error) {
+			values, _ := roi()
 			sp := r.grid.Spacing
-			_ = vv
 			return selectFeatures(firstOrderFeatures(values, levels(), s.VoxelArrayShift, sp[0]*sp[1]*sp[2]), names, false, "firstorder")
 		})
 	}
@@ -421,7 +446,7 @@ func (e *extraction) addImageTasks(add func(string, func() ([]Feature, error)), 
 			continue
 		}
 		fam := fam
-		add(name, func() ([]Feature, error) {
+		add(name, fam.ibsi, func() ([]Feature, error) {
 			fs, err := fam.fn(e.ctx, discretised(), opt)
 			if err != nil {
 				return nil, fmt.Errorf("radiomics: %s on %s: %w", fam.ibsi, name, err)

@@ -24,43 +24,82 @@ func orient3(a, b, c, p [3]int64) int64 {
 	return ux*(vy*wz-vz*wy) - uy*(vx*wz-vz*wx) + uz*(vx*wy-vy*wx)
 }
 
-// hullCandidates keeps the vertices that are extreme along some axis-parallel line through the
-// lattice; the others lie between two kept points and cannot be hull vertices.
-func hullCandidates(v [][3]int32) [][3]int64 {
-	keep := make([]bool, len(v))
-	for a := 0; a < 3; a++ {
-		b, c := (a+1)%3, (a+2)%3
-		type ext struct{ lo, hi int }
-		lines := map[[2]int32]ext{}
-		for i, p := range v {
-			key := [2]int32{p[b], p[c]}
-			e, ok := lines[key]
-			if !ok {
-				lines[key] = ext{i, i}
-				continue
-			}
-			if p[a] < v[e.lo][a] {
-				e.lo = i
-			}
-			if p[a] > v[e.hi][a] {
-				e.hi = i
-			}
-			lines[key] = e
+// planarHulls groups the vertices by their coordinate on axis a and returns, per plane, the indices
+// of the vertices of the plane's 2D convex hull (collinear points dropped).
+func planarHulls(v [][3]int32, a int) [][]int {
+	b, c := (a+1)%3, (a+2)%3
+	if len(v) == 0 {
+		return nil
+	}
+	lo, hi := v[0][a], v[0][a]
+	for _, p := range v {
+		lo, hi = min(lo, p[a]), max(hi, p[a])
+	}
+	planes := make([][]int, hi-lo+1)
+	for i, p := range v {
+		planes[p[a]-lo] = append(planes[p[a]-lo], i)
+	}
+	out := make([][]int, 0, len(planes))
+	for _, ids := range planes {
+		if len(ids) == 0 {
+			continue
 		}
-		for _, e := range lines {
-			keep[e.lo], keep[e.hi] = true, true
+		sort.Slice(ids, func(x, y int) bool {
+			p, q := v[ids[x]], v[ids[y]]
+			if p[b] != q[b] {
+				return p[b] < q[b]
+			}
+			return p[c] < q[c]
+		})
+		cross := func(o, p, q int) int64 {
+			return int64(v[p][b]-v[o][b])*int64(v[q][c]-v[o][c]) - int64(v[p][c]-v[o][c])*int64(v[q][b]-v[o][b])
+		}
+		if len(ids) < 3 {
+			out = append(out, append([]int(nil), ids...))
+			continue
+		}
+		h := make([]int, 0, 2*len(ids))
+		for _, q := range ids {
+			for len(h) >= 2 && cross(h[len(h)-2], h[len(h)-1], q) <= 0 {
+				h = h[:len(h)-1]
+			}
+			h = append(h, q)
+		}
+		lower := len(h) + 1
+		for i := len(ids) - 2; i >= 0; i-- {
+			q := ids[i]
+			for len(h) >= lower && cross(h[len(h)-2], h[len(h)-1], q) <= 0 {
+				h = h[:len(h)-1]
+			}
+			h = append(h, q)
+		}
+		out = append(out, h[:len(h)-1])
+	}
+	return out
+}
+
+// hullCandidates keeps the vertices that are vertices of the 2D hull of their own plane for all
+// three axis-aligned planes through them: a vertex of the 3D hull is extreme in every plane
+// section through it. planes[a] are the planar hulls along axis a.
+func hullCandidates(v [][3]int32, planes [3][][]int) [][3]int64 {
+	count := make([]uint8, len(v))
+	for a := 0; a < 3; a++ {
+		for _, h := range planes[a] {
+			for _, i := range h {
+				count[i]++
+			}
 		}
 	}
 	var out [][3]int64
 	for i, p := range v {
-		if keep[i] {
+		if count[i] == 3 {
 			out = append(out, [3]int64{int64(p[0]), int64(p[1]), int64(p[2])})
 		}
 	}
 	return out
 }
 
-// convexHull3 builds the hull incrementally (exact integer predicates).
+// convexHull3 builds the hull of pts by quickhull (exact integer predicates).
 func convexHull3(pts [][3]int64) (*hull3, error) {
 	if len(pts) < 4 {
 		return nil, errFlatHull
@@ -108,79 +147,110 @@ func convexHull3(pts [][3]int64) (*hull3, error) {
 	if orient3(a, b, c, pts[i3]) > 0 { // make (i0,i1,i2) face away from i3
 		i1, i2 = i2, i1
 	}
-	h.faces = [][3]int{{i0, i1, i2}, {i0, i3, i1}, {i1, i3, i2}, {i2, i3, i0}}
-	alive := []bool{true, true, true, true}
-	edgeFace := map[[2]int]int{} // directed edge → face holding it
-	addFace := func(f [3]int) {
-		h.faces = append(h.faces, f)
-		alive = append(alive, true)
-		fi := len(h.faces) - 1
+	// Quickhull with conflict lists: every point outside the current hull waits on one face it
+	// sees; the farthest point of a face is added next. Predicates are exact (integers).
+	type face struct {
+		v       [3]int
+		outside []int
+		alive   bool
+	}
+	var faces []*face
+	edgeFace := map[[2]int]int{} // directed edge → index of the face holding it
+	newFace := func(v [3]int) int {
+		faces = append(faces, &face{v: v, alive: true})
+		fi := len(faces) - 1
 		for e := 0; e < 3; e++ {
-			edgeFace[[2]int{f[e], f[(e+1)%3]}] = fi
+			edgeFace[[2]int{v[e], v[(e+1)%3]}] = fi
 		}
+		return fi
 	}
-	for fi, f := range h.faces {
-		for e := 0; e < 3; e++ {
-			edgeFace[[2]int{f[e], f[(e+1)%3]}] = fi
-		}
+	above := func(fi int, p [3]int64) int64 {
+		f := faces[fi].v
+		return orient3(pts[f[0]], pts[f[1]], pts[f[2]], p)
 	}
-	// Insert far points first so the hull grows quickly and later points are mostly inside.
-	var cx, cy, cz int64
-	for _, p := range pts {
-		cx, cy, cz = cx+p[0], cy+p[1], cz+p[2]
-	}
-	n := int64(len(pts))
-	order := make([]int, len(pts))
-	dist := make([]int64, len(pts))
-	for i, p := range pts {
-		order[i] = i
-		dx, dy, dz := n*p[0]-cx, n*p[1]-cy, n*p[2]-cz
-		dist[i] = dx/n*dx + dy/n*dy + dz/n*dz
-	}
-	sort.Slice(order, func(x, y int) bool { return dist[order[x]] > dist[order[y]] })
-	var visible []int
-	for _, pi := range order {
-		if pi == i0 || pi == i1 || pi == i2 || pi == i3 {
-			continue
-		}
-		p := pts[pi]
-		visible = visible[:0]
-		for fi, f := range h.faces {
-			if alive[fi] && orient3(pts[f[0]], pts[f[1]], pts[f[2]], p) > 0 {
-				visible = append(visible, fi)
+	var stack []int
+	assign := func(cands []int, points []int) {
+		for _, pi := range points {
+			for _, fi := range cands {
+				if above(fi, pts[pi]) > 0 {
+					faces[fi].outside = append(faces[fi].outside, pi)
+					break
+				}
 			}
 		}
-		if len(visible) == 0 {
+		for _, fi := range cands {
+			if len(faces[fi].outside) > 0 {
+				stack = append(stack, fi)
+			}
+		}
+	}
+	first := []int{
+		newFace([3]int{i0, i1, i2}), newFace([3]int{i0, i3, i1}),
+		newFace([3]int{i1, i3, i2}), newFace([3]int{i2, i3, i0}),
+	}
+	rest := make([]int, 0, len(pts))
+	for i := range pts {
+		if i != i0 && i != i1 && i != i2 && i != i3 {
+			rest = append(rest, i)
+		}
+	}
+	assign(first, rest)
+	for len(stack) > 0 {
+		fi := stack[len(stack)-1]
+		stack = stack[:len(stack)-1]
+		f := faces[fi]
+		if !f.alive || len(f.outside) == 0 {
 			continue
 		}
+		// The farthest point (orient3 is distance × twice the face area, fixed for the face).
+		far, best := -1, int64(0)
+		for _, pi := range f.outside {
+			if d := above(fi, pts[pi]); d > best {
+				far, best = pi, d
+			}
+		}
+		p := pts[far]
+		// Faces visible from p: a connected patch around f.
+		visible := []int{fi}
+		isVisible := map[int]bool{fi: true}
 		var horizon [][2]int
-		for _, fi := range visible {
-			f := h.faces[fi]
+		for q := 0; q < len(visible); q++ {
+			g := faces[visible[q]].v
 			for e := 0; e < 3; e++ {
-				u, v := f[e], f[(e+1)%3]
-				if of, ok := edgeFace[[2]int{v, u}]; ok && alive[of] && orient3(pts[h.faces[of][0]], pts[h.faces[of][1]], pts[h.faces[of][2]], p) <= 0 {
+				u, v := g[e], g[(e+1)%3]
+				nb := edgeFace[[2]int{v, u}]
+				if isVisible[nb] {
+					continue
+				}
+				if above(nb, p) > 0 {
+					isVisible[nb] = true
+					visible = append(visible, nb)
+				} else {
 					horizon = append(horizon, [2]int{u, v})
 				}
 			}
 		}
-		for _, fi := range visible {
-			alive[fi] = false
-			f := h.faces[fi]
-			for e := 0; e < 3; e++ {
-				delete(edgeFace, [2]int{f[e], f[(e+1)%3]})
+		var orphans []int
+		for _, vi := range visible {
+			faces[vi].alive = false
+			for _, pi := range faces[vi].outside {
+				if pi != far {
+					orphans = append(orphans, pi)
+				}
 			}
+			faces[vi].outside = nil
 		}
+		var created []int
 		for _, e := range horizon {
-			addFace([3]int{e[0], e[1], pi})
+			created = append(created, newFace([3]int{e[0], e[1], far}))
+		}
+		assign(created, orphans)
+	}
+	for _, f := range faces {
+		if f.alive {
+			h.faces = append(h.faces, f.v)
 		}
 	}
-	var faces [][3]int
-	for fi, f := range h.faces {
-		if alive[fi] {
-			faces = append(faces, f)
-		}
-	}
-	h.faces = faces
 	return h, nil
 }
 
@@ -216,17 +286,42 @@ func (h *hull3) vertexIDs() []int {
 	return ids
 }
 
-// maxDistance is the largest distance between points (mm).
+// maxDistance is the largest distance between points (mm). Points are visited by decreasing
+// distance from their centroid, and pairs that cannot beat the best so far are skipped.
 func maxDistance(p [][3]float64) float64 {
+	if len(p) < 2 {
+		return 0
+	}
+	var c [3]float64
+	for _, q := range p {
+		for a := 0; a < 3; a++ {
+			c[a] += q[a] / float64(len(p))
+		}
+	}
+	type pr struct {
+		p [3]float64
+		r float64
+	}
+	s := make([]pr, len(p))
+	for i, q := range p {
+		s[i] = pr{q, norm3(sub3(q, c))}
+	}
+	sort.Slice(s, func(i, j int) bool { return s[i].r > s[j].r })
 	var best float64
-	for i := range p {
-		for j := i + 1; j < len(p); j++ {
-			if d := dot3(sub3(p[i], p[j]), sub3(p[i], p[j])); d > best {
+	for i := range s {
+		if 2*s[i].r <= best {
+			break
+		}
+		for j := i + 1; j < len(s); j++ {
+			if s[i].r+s[j].r <= best {
+				break
+			}
+			if d := norm3(sub3(s[i].p, s[j].p)); d > best {
 				best = d
 			}
 		}
 	}
-	return math.Sqrt(best)
+	return best
 }
 
 // hull2 returns the convex hull of 2D points (Andrew's monotone chain), counter-clockwise.
@@ -262,22 +357,18 @@ func hull2(p [][2]float64) [][2]float64 {
 }
 
 // maxPlanarDiameter is PyRadiomics' Maximum2DDiameter along axis a: the largest distance between
-// vertices that share their coordinate on axis a (mm).
-func maxPlanarDiameter(v [][3]int32, spacing [3]float64, a int) float64 {
-	b, c := (a+1)%3, (a+2)%3
-	planes := map[int32][][2]float64{}
-	for _, p := range v {
-		planes[p[a]] = append(planes[p[a]], [2]float64{float64(p[b]) / 2 * spacing[b], float64(p[c]) / 2 * spacing[c]})
-	}
+// vertices that share their coordinate on axis a (mm), from the planes' 2D hulls.
+func maxPlanarDiameter(v [][3]int32, hulls [][]int, spacing [3]float64) float64 {
 	var best float64
-	for _, pts := range planes {
-		h := hull2(pts)
-		for i := range h {
-			for j := i + 1; j < len(h); j++ {
-				dx, dy := h[i][0]-h[j][0], h[i][1]-h[j][1]
-				best = math.Max(best, dx*dx+dy*dy)
-			}
-		}
+	pos := func(i int) [3]float64 {
+		return [3]float64{float64(v[i][0]) / 2 * spacing[0], float64(v[i][1]) / 2 * spacing[1], float64(v[i][2]) / 2 * spacing[2]}
 	}
-	return math.Sqrt(best)
+	for _, h := range hulls {
+		pts := make([][3]float64, len(h))
+		for k, i := range h {
+			pts[k] = pos(i)
+		}
+		best = math.Max(best, maxDistance(pts))
+	}
+	return best
 }

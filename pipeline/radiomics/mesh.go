@@ -151,28 +151,56 @@ type mesh struct {
 
 // marchingCubes meshes the mask (size, i fastest) with the given spacing.
 func marchingCubes(mask []bool, size [3]int, spacing [3]float64) mesh {
-	at := func(i, j, k int) bool {
-		if i < 0 || j < 0 || k < 0 || i >= size[0] || j >= size[1] || k >= size[2] {
-			return false
+	var m mesh
+	// Work on the mask's bounding box with a one-voxel empty border.
+	lo, hi := size, [3]int{-1, -1, -1}
+	idx := 0
+	for k := 0; k < size[2]; k++ {
+		for j := 0; j < size[1]; j++ {
+			for i := 0; i < size[0]; i++ {
+				if mask[idx] {
+					lo = [3]int{min(lo[0], i), min(lo[1], j), min(lo[2], k)}
+					hi = [3]int{max(hi[0], i), max(hi[1], j), max(hi[2], k)}
+				}
+				idx++
+			}
 		}
-		return mask[i+size[0]*(j+size[1]*k)]
+	}
+	if hi[0] < 0 {
+		return m
+	}
+	var n [3]int
+	for a := 0; a < 3; a++ {
+		n[a] = hi[a] - lo[a] + 3
+	}
+	pad := make([]bool, n[0]*n[1]*n[2])
+	for k := lo[2]; k <= hi[2]; k++ {
+		for j := lo[1]; j <= hi[1]; j++ {
+			src := lo[0] + size[0]*(j+size[1]*k)
+			dst := 1 + n[0]*(j-lo[1]+1+n[1]*(k-lo[2]+1))
+			copy(pad[dst:dst+hi[0]-lo[0]+1], mask[src:src+hi[0]-lo[0]+1])
+		}
 	}
 	// Doubled coordinates of each edge's midpoint relative to the cube's corner 0.
-	var mid [12][3]int32
+	var mid [12][3]float64
 	for e, c := range cubeEdges {
 		a, b := cornerPos(c[0]), cornerPos(c[1])
 		for x := 0; x < 3; x++ {
-			mid[e][x] = int32(a[x] + b[x])
+			mid[e][x] = (a[x] + b[x]) / 2 * spacing[x]
 		}
 	}
-	var m mesh
-	seen := map[[3]int32]struct{}{}
-	for k := -1; k < size[2]; k++ {
-		for j := -1; j < size[1]; j++ {
-			for i := -1; i < size[0]; i++ {
+	var corner [8]int
+	for c := 0; c < 8; c++ {
+		corner[c] = c&1 + n[0]*(c>>1&1+n[1]*(c>>2&1))
+	}
+	for k := 0; k < n[2]-1; k++ {
+		for j := 0; j < n[1]-1; j++ {
+			base := n[0] * (j + n[1]*k)
+			for i := 0; i < n[0]-1; i++ {
+				o := base + i
 				cfg := 0
 				for c := 0; c < 8; c++ {
-					if at(i+c&1, j+c>>1&1, k+c>>2&1) {
+					if pad[o+corner[c]] {
 						cfg |= 1 << c
 					}
 				}
@@ -180,22 +208,35 @@ func marchingCubes(mask []bool, size [3]int, spacing [3]float64) mesh {
 				if len(tris) == 0 {
 					continue
 				}
-				base := [3]int32{int32(2 * i), int32(2 * j), int32(2 * k)}
+				org := [3]float64{float64(i) * spacing[0], float64(j) * spacing[1], float64(k) * spacing[2]}
 				for _, t := range tris {
 					var p [3][3]float64
 					for v := 0; v < 3; v++ {
-						q := [3]int32{base[0] + mid[t[v]][0], base[1] + mid[t[v]][1], base[2] + mid[t[v]][2]}
-						if _, ok := seen[q]; !ok {
-							seen[q] = struct{}{}
-							m.vertices = append(m.vertices, q)
-						}
 						for x := 0; x < 3; x++ {
-							p[v][x] = float64(q[x]) / 2 * spacing[x]
+							p[v][x] = org[x] + mid[t[v]][x]
 						}
 					}
 					c := cross3(sub3(p[1], p[0]), sub3(p[2], p[0]))
 					m.area += norm3(c) / 2
 					m.volume += dot3(p[0], cross3(p[1], p[2])) / 6
+				}
+			}
+		}
+	}
+	// Vertices: one per pair of 6-neighbours with one voxel inside and one outside.
+	stride := [3]int{1, n[0], n[0] * n[1]}
+	for k := 0; k < n[2]; k++ {
+		for j := 0; j < n[1]; j++ {
+			for i := 0; i < n[0]; i++ {
+				o := i + n[0]*(j+n[1]*k)
+				p := [3]int{i, j, k}
+				for a := 0; a < 3; a++ {
+					if p[a]+1 >= n[a] || pad[o] == pad[o+stride[a]] {
+						continue
+					}
+					q := [3]int32{int32(2 * (i + lo[0] - 1)), int32(2 * (j + lo[1] - 1)), int32(2 * (k + lo[2] - 1))}
+					q[a]++
+					m.vertices = append(m.vertices, q)
 				}
 			}
 		}

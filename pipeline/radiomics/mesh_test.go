@@ -2,6 +2,7 @@ package radiomics
 
 import (
 	"math"
+	"math/rand/v2"
 	"testing"
 )
 
@@ -45,5 +46,54 @@ func TestMarchingCubesClosedShapes(t *testing.T) {
 				t.Errorf("%d vertices, want %d", len(m.vertices), tc.wantVerts)
 			}
 		})
+	}
+}
+
+func TestConvexHull3(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 4))
+	for trial := 0; trial < 20; trial++ {
+		var pts [][3]int64
+		for i := 0; i < 300; i++ {
+			pts = append(pts, [3]int64{r.Int64N(41) - 20, r.Int64N(41) - 20, r.Int64N(11)})
+		}
+		h, err := convexHull3(pts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// Every point is inside or on every face, and the surface is closed and oriented.
+		edges := map[[2]int]int{}
+		for _, f := range h.faces {
+			for _, p := range pts {
+				if orient3(pts[f[0]], pts[f[1]], pts[f[2]], p) > 0 {
+					t.Fatalf("trial %d: point %v outside face %v", trial, p, f)
+				}
+			}
+			for e := 0; e < 3; e++ {
+				edges[[2]int{f[e], f[(e+1)%3]}]++
+			}
+		}
+		for e, n := range edges {
+			if n != 1 || edges[[2]int{e[1], e[0]}] != 1 {
+				t.Fatalf("trial %d: edge %v used %d times, reverse %d", trial, e, n, edges[[2]int{e[1], e[0]}])
+			}
+		}
+	}
+	// The hull of a box's corners and inner points is the box: volume and area in mm.
+	var box [][3]int64
+	for x := int64(0); x <= 4; x += 2 {
+		for y := int64(0); y <= 6; y += 2 {
+			for z := int64(0); z <= 2; z += 2 {
+				box = append(box, [3]int64{x, y, z})
+			}
+		}
+	}
+	h, err := convexHull3(box)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Doubled coordinates: the box is 2×3×1 index units; spacing (1, 2, 3) mm makes it 2×6×3 mm.
+	v, a := h.volumeArea([3]float64{1, 2, 3})
+	if math.Abs(v-36) > 1e-9 || math.Abs(a-2*(12+6+18)) > 1e-9 {
+		t.Errorf("box hull volume %v area %v, want 36 and 72", v, a)
 	}
 }

@@ -36,6 +36,7 @@ type geometry struct {
 	hull    *hull3
 	hullErr error
 	hullPts [][3]float64 // hull vertices in mm
+	planes  [3][][]int   // per axis, the 2D hulls of the mesh vertices of each plane
 }
 
 func computeGeometry(s shapeInput) geometry {
@@ -82,7 +83,10 @@ func computeGeometry(s shapeInput) geometry {
 			}
 		}
 	}
-	g.hull, g.hullErr = convexHull3(hullCandidates(g.mesh.vertices))
+	for a := 0; a < 3; a++ {
+		g.planes[a] = planarHulls(g.mesh.vertices, a)
+	}
+	g.hull, g.hullErr = convexHull3(hullCandidates(g.mesh.vertices, g.planes))
 	if g.hullErr == nil {
 		for _, id := range g.hull.vertexIDs() {
 			g.hullPts = append(g.hullPts, g.hull.scaled(id, s.spacing))
@@ -111,9 +115,9 @@ func shapeFeatures(s shapeInput, g geometry) []Feature {
 		feature("morph_comp_2", c, "Compactness2", 36*math.Pi*v*v/(a*a*a), "zero mesh area"),
 		feature("morph_sph_dispr", c, "SphericalDisproportion", 1/sph, "zero mesh volume"),
 		feature("morph_diam", c, "Maximum3DDiameter", diam, "the mesh is flat"),
-		feature("", c, "Maximum2DDiameterSlice", maxPlanarDiameter(g.mesh.vertices, s.spacing, 2), ""),
-		feature("", c, "Maximum2DDiameterColumn", maxPlanarDiameter(g.mesh.vertices, s.spacing, 1), ""),
-		feature("", c, "Maximum2DDiameterRow", maxPlanarDiameter(g.mesh.vertices, s.spacing, 0), ""),
+		feature("", c, "Maximum2DDiameterSlice", maxPlanarDiameter(g.mesh.vertices, g.planes[2], s.spacing), ""),
+		feature("", c, "Maximum2DDiameterColumn", maxPlanarDiameter(g.mesh.vertices, g.planes[1], s.spacing), ""),
+		feature("", c, "Maximum2DDiameterRow", maxPlanarDiameter(g.mesh.vertices, g.planes[0], s.spacing), ""),
 		feature("morph_pca_maj_axis", c, "MajorAxisLength", 4*math.Sqrt(g.eig[0]), ""),
 		feature("morph_pca_min_axis", c, "MinorAxisLength", 4*math.Sqrt(g.eig[1]), ""),
 		feature("morph_pca_least_axis", c, "LeastAxisLength", 4*math.Sqrt(g.eig[2]), ""),
@@ -234,13 +238,13 @@ func ellipsoidArea(a, b, c float64) float64 {
 	x := (alpha*alpha + beta*beta) / (2 * ab)
 	var sum float64
 	for nu := 0; nu <= 20; nu++ {
-		sum += math.Pow(ab, float64(nu)) / (1 - 4*float64(nu*nu)) * legendre(nu, x)
+		sum += math.Pow(ab, float64(nu)) / (1 - 4*float64(nu*nu)) * legendrePolynomial(nu, x)
 	}
 	return 4 * math.Pi * a * b * sum
 }
 
-// legendre evaluates the Legendre polynomial P_n(x) by Bonnet's recursion.
-func legendre(n int, x float64) float64 {
+// legendrePolynomial evaluates the Legendre polynomial P_n(x) by Bonnet's recursion.
+func legendrePolynomial(n int, x float64) float64 {
 	p0, p1 := 1.0, x
 	if n == 0 {
 		return p0
@@ -400,7 +404,7 @@ func minimumVolumeEllipsoid(p [][3]float64) ([3]float64, bool) {
 			change += (nu - u[i]) * (nu - u[i])
 			u[i] = nu
 		}
-		if math.Sqrt(change) < 1e-7 {
+		if math.Sqrt(change) < 1e-9 {
 			break
 		}
 	}

@@ -79,9 +79,38 @@ func normalise(v *image.Volume, s Settings) *image.Volume {
 	return out
 }
 
+// labelBBox returns the bounding box (lowest and highest index) and the count of voxels with label l.
+func labelBBox(m *image.Labels, l uint8) (lo, hi [3]int, n int) {
+	lo = m.Size
+	hi = [3]int{-1, -1, -1}
+	idx := 0
+	for k := 0; k < m.Size[2]; k++ {
+		for j := 0; j < m.Size[1]; j++ {
+			row := m.Data[idx : idx+m.Size[0]]
+			idx += m.Size[0]
+			first, last := -1, -1
+			for i, x := range row {
+				if x == l {
+					if first < 0 {
+						first = i
+					}
+					last = i
+					n++
+				}
+			}
+			if first < 0 {
+				continue
+			}
+			lo = [3]int{min(lo[0], first), min(lo[1], j), min(lo[2], k)}
+			hi = [3]int{max(hi[0], last), max(hi[1], j), max(hi[2], k)}
+		}
+	}
+	return lo, hi, n
+}
+
 // crop cuts the image and the ROI of mask (voxels equal to label) to the ROI's bounding box grown
 // by pad voxels (clipped to the image).
-func crop(img *image.Volume, mask []bool, lo, hi [3]int, pad int) region {
+func crop(img *image.Volume, mask *image.Labels, label uint8, lo, hi [3]int, pad int) region {
 	var from, size [3]int
 	for a := 0; a < 3; a++ {
 		from[a] = max(0, lo[a]-pad)
@@ -97,7 +126,9 @@ func crop(img *image.Volume, mask []bool, lo, hi [3]int, pad int) region {
 		for j := 0; j < size[1]; j++ {
 			src := img.Index(from[0], from[1]+j, from[2]+k)
 			copy(r.img[idx:idx+size[0]], img.Data[src:src+size[0]])
-			copy(r.morph[idx:idx+size[0]], mask[src:src+size[0]])
+			for i, l := range mask.Data[src : src+size[0]] {
+				r.morph[idx+i] = l == label
+			}
 			idx += size[0]
 		}
 	}
