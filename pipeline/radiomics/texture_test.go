@@ -322,3 +322,87 @@ func TestIBSIAggregationSelection(t *testing.T) {
 		t.Errorf("%d features, want %d", len(fs), want)
 	}
 }
+
+// PyRadiomics drops a run length angle along which no line holds two ROI voxels; a line with two
+// ROI voxels that are not neighbours keeps it.
+func TestGLRLMSingleElementAngles(t *testing.T) {
+	must := mustOK(t)
+	// (0,0) and (1,1), level 1: only the diagonal (1,1,0) has a line with two voxels, one run of 2.
+	diag := roi2D(2, [][]int32{{1, 0}, {0, 1}})
+	got := byName(must(GLRLMFeatures(context.Background(), diag, pyOptions())))
+	checkValues(t, got, map[string]float64{"ShortRunEmphasis": 0.25, "LongRunEmphasis": 4, "RunPercentage": 0.5})
+	// IBSI keeps every direction: the 3D average over the 13 directions has 12 with two runs of 1.
+	ibsi := byName(must(GLRLMFeatures(context.Background(), diag, ibsiOptions())))
+	checkValues(t, ibsi, map[string]float64{"rlm_sre_3D_avg": (12 + 0.25) / 13})
+	// (0,0) and (2,0) with a gap: the line holds two voxels, so the angle stays: two runs of 1.
+	gap := roi2D(2, [][]int32{{1, 0, 1}})
+	got = byName(must(GLRLMFeatures(context.Background(), gap, pyOptions())))
+	checkValues(t, got, map[string]float64{"ShortRunEmphasis": 1, "RunPercentage": 1})
+}
+
+// symmetricalGLCM false counts the neighbour at +angle only: levels 1, 2 along i give P(1,2) = 1.
+func TestGLCMAsymmetric(t *testing.T) {
+	must := mustOK(t)
+	d := roi2D(2, [][]int32{{1, 2}})
+	opt := pyOptions()
+	opt.Symmetrical = false
+	got := byName(must(GLCMFeatures(context.Background(), d, opt)))
+	checkValues(t, got, map[string]float64{"JointAverage": 1, "SumAverage": 3, "Contrast": 1, "MaximumProbability": 1})
+}
+
+func TestDirectionWeights(t *testing.T) {
+	sp := [3]float64{0.5, 1, 2}
+	o := [3]int{1, -1, 1} // |d| per axis in mm: 0.5, 1, 2
+	cases := []struct {
+		norm string
+		exp  bool
+		want float64
+	}{
+		{"infinity", true, math.Exp(-4)},
+		{"euclidean", true, math.Exp(-5.25)},
+		{"manhattan", true, math.Exp(-3.5 * 3.5)},
+		{"no_weighting", true, 1},
+		{"infinity", false, 2},
+		{"euclidean", false, math.Sqrt(5.25)},
+		{"manhattan", false, 3.5},
+	}
+	for _, c := range cases {
+		if got := directionWeight(c.norm, o, sp, c.exp); math.Abs(got-c.want) > 1e-12 {
+			t.Errorf("%s (exp %v) = %g, want %g", c.norm, c.exp, got, c.want)
+		}
+	}
+}
+
+// PyRadiomics' angles: one of each ± pair, first non-zero of (k, j, i) positive, 13 in 3D, 4 in a
+// slice, fewer where the bounding box is thinner than the offset.
+func TestDirections(t *testing.T) {
+	g, err := newTexGrid(&Discretised{Size: [3]int{3, 3, 3}, NG: 1, Level: []int32{
+		1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1}}, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := len(g.directions([]int{1}, -1, true)); n != 13 {
+		t.Errorf("3D: %d directions, want 13", n)
+	}
+	if n := len(g.directions([]int{1}, 2, true)); n != 4 {
+		t.Errorf("2D: %d directions, want 4", n)
+	}
+	if n := len(g.directions([]int{1, 2}, -1, true)); n != 13+49 {
+		t.Errorf("distances 1, 2: %d directions, want 62", n)
+	}
+	flat, err := newTexGrid(roi2D(1, [][]int32{{1, 1}, {1, 1}}), 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := len(flat.directions([]int{1}, -1, true)); n != 4 {
+		t.Errorf("one-slice ROI: %d PyRadiomics directions, want 4", n)
+	}
+	if n := len(flat.directions([]int{1}, -1, false)); n != 13 {
+		t.Errorf("one-slice ROI: %d IBSI directions, want 13", n)
+	}
+	for _, o := range g.directions([]int{1, 2}, -1, false) {
+		if !positiveHalf(o) {
+			t.Errorf("direction %v not in the positive half", o)
+		}
+	}
+}
