@@ -96,8 +96,9 @@ const laneBlock = 16
 
 // applyAxis applies op to every line of data along axis (0 = i, 1 = j, 2 = k) into out. The lines
 // are processed as lanes of one row-major block so that the inner loops run over contiguous memory:
-// j and k lines are already laid out so; i lines are gathered laneBlock at a time.
-func applyAxis(ctx context.Context, data, out []float64, size [3]int, axis int, op lineOp) error {
+// j and k lines are already laid out so; i lines are gathered laneBlock at a time. scratch (the
+// size of data) is op's work space along k; nil for an op that needs none.
+func applyAxis(ctx context.Context, data, out, scratch []float64, size [3]int, axis int, op lineOp) error {
 	nx, ny, nz := size[0], size[1], size[2]
 	switch axis {
 	case 0:
@@ -135,9 +136,8 @@ func applyAxis(ctx context.Context, data, out []float64, size [3]int, axis int, 
 		})
 	default:
 		plane := nx * ny
-		tmp := make([]float64, len(data))
 		return parallelFor(ctx, plane, func(lo, hi int) {
-			op(data, out, tmp, nz, plane, lo, hi)
+			op(data, out, scratch, nz, plane, lo, hi)
 		})
 	}
 }

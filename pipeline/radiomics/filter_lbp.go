@@ -171,7 +171,7 @@ func splineCoefficients(ctx context.Context, v *image.Volume) ([]float64, error)
 	}
 	tmp := make([]float64, len(c))
 	for a := 0; a < 3; a++ {
-		if err := applyAxis(ctx, c, tmp, v.Size, a, op); err != nil {
+		if err := applyAxis(ctx, c, tmp, nil, v.Size, a, op); err != nil {
 			return nil, err
 		}
 		c, tmp = tmp, c

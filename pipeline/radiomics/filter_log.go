@@ -227,9 +227,10 @@ func laplacianRecursiveGaussian(ctx context.Context, v *image.Volume, sigma floa
 	gi := make([]float64, n)
 	gji := make([]float64, n)
 	t := make([]float64, n)
+	scratch := make([]float64, n)
 	out := newLike(v)
 	pass := func(in, dst []float64, axis int, r *recursiveGaussian) error {
-		return applyAxis(ctx, in, dst, v.Size, axis, r.filter)
+		return applyAxis(ctx, in, dst, scratch, v.Size, axis, r.filter)
 	}
 	if err := pass(v.Data, gi, 0, &g[0]); err != nil { // G_i v
 		return nil, err

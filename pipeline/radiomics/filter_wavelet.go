@@ -132,7 +132,7 @@ func Wavelet(ctx context.Context, v *image.Volume, opt WaveletOptions) ([]Filter
 			for b, x := range bands {
 				for f, letter := range []string{"L", "H"} {
 					y := make([]float64, len(x))
-					if err := applyAxis(ctx, x, y, ps, a, ops[f]); err != nil {
+					if err := applyAxis(ctx, x, y, nil, ps, a, ops[f]); err != nil {
 						return nil, nil, err
 					}
 					nb = append(nb, y)
@@ -144,6 +144,9 @@ func Wavelet(ctx context.Context, v *image.Volume, opt WaveletOptions) ([]Filter
 		return bands, names, nil
 	}
 	crop := func(x []float64) *image.Volume {
+		if ps == v.Size { // no padding: the band is the image
+			return &image.Volume{Grid: v.Grid, Data: x}
+		}
 		out := newLike(v)
 		for k := 0; k < v.Size[2]; k++ {
 			for j := 0; j < v.Size[1]; j++ {
