@@ -122,7 +122,8 @@ func NewRecord(seed int64, idx int) Record {
 	} else {
 		rec.Sex = "F"
 	}
-	rec.Age = int(math.Round(clamp(26.5+9.0*z(), 16, 70)))
+	// Shifted log-normal: mean 16 + 10.5 = 26.5, SD 9.0 (σ² = ln(1 + 9²/10.5²), μ = ln 10.5 − σ²/2).
+	rec.Age = int(math.Round(clamp(16+math.Exp(2.076+0.742*z()), 16, 70)))
 	if r.Float64() < 0.85 {
 		rec.HLAB27 = 1
 	}

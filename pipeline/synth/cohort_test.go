@@ -55,13 +55,17 @@ func statsOf(t *testing.T, recs []Record) cohortStats {
 // TestCohortModel checks the generating model on a large cohort: demographics and response rates as
 // documented, ASAS40 ⊂ ASAS20, and an oracle that clearly beats a clinical-only model.
 func TestCohortModel(t *testing.T) {
-	s := statsOf(t, NewCohort(7, 5000))
+	recs := NewCohort(7, 5000)
+	s := statsOf(t, recs)
+	sum := Summarise(recs)
 	t.Logf("n=%d age=%.2f male=%.3f asas20=%.3f asas40=%.3f oracle=%.3f clinical=%.3f", s.n, s.age, s.male, s.asas20, s.asas40, s.oracleTest, s.clinTest)
 	checks := []struct {
 		name        string
 		got, lo, hi float64
 	}{
 		{"mean age", s.age, 25.5, 27.5},
+		{"age SD", sum.SDAge, 8.0, 10.0},
+		{"youngest", float64(minAge(recs)), 16, 16},
 		{"male fraction", s.male, 0.63, 0.69},
 		{"ASAS20 rate", s.asas20, 0.60, 0.70},
 		{"ASAS40 rate", s.asas40, 0.40, 0.50},
@@ -95,4 +99,12 @@ func TestCohortSeed1(t *testing.T) {
 	if math.IsNaN(s.clinTest) {
 		t.Errorf("clinical AUC is NaN")
 	}
+}
+
+func minAge(recs []Record) int {
+	m := recs[0].Age
+	for _, p := range recs {
+		m = min(m, p.Age)
+	}
+	return m
 }

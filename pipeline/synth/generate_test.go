@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/suyashkumar/dicom"
@@ -179,5 +180,29 @@ func TestSEG(t *testing.T) {
 	}
 	if !bytes.Equal(px, want) {
 		t.Errorf("SEG pixel data (%d bytes) differs from reader 1 (%d bytes)", len(px), len(want))
+	}
+}
+
+// TestGenerateErrors checks bad options and cancellation.
+func TestGenerateErrors(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	cases := []struct {
+		name string
+		ctx  context.Context
+		opt  Options
+		want string
+	}{
+		{"no patients", context.Background(), Options{Out: t.TempDir()}, "need at least 1"},
+		{"no out", context.Background(), Options{Patients: 1}, "no output directory"},
+		{"small matrix", context.Background(), Options{Out: t.TempDir(), Patients: 1, Matrix: 63}, "matrix 63"},
+		{"few slices", context.Background(), Options{Out: t.TempDir(), Patients: 1, Slices: 2}, "slices 2"},
+		{"cancelled", ctx, Options{Out: t.TempDir(), Patients: 3, Matrix: 64, Slices: 4}, "context canceled"},
+	}
+	for _, c := range cases {
+		_, err := Generate(c.ctx, c.opt)
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s: error %v, want %q", c.name, err, c.want)
+		}
 	}
 }

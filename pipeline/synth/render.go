@@ -55,8 +55,8 @@ type Study struct {
 	seed    int64
 }
 
-// Generate renders patient idx of the cohort with the given seed (its clinical record from
-// NewRecord; the split is left empty) in memory.
+// GeneratePatient renders patient idx of the cohort with the given seed (its clinical record from
+// NewRecord; the split is left empty) in memory. Write it with Study.Write.
 func GeneratePatient(seed int64, idx int, opt ImageOptions) (*Study, error) {
 	return Render(seed, NewRecord(seed, idx), opt)
 }

@@ -112,7 +112,8 @@ byte-identical output (no clock, no host data; UIDs are derived from the seed).
 Each patient is drawn independently from a stream seeded by (seed, patient number), so patient k is the same in
 cohorts of any size; only the split depends on the cohort.
 
-**Demographics.** Sex male with probability 0.66; age = round(26.5 + 9.0·z) clamped to 16–70 years; HLA-B27
+**Demographics.** Sex male with probability 0.66; age = round(16 + exp(2.076 + 0.742·z)) years (a shifted
+log-normal: mean 26.5, SD 9.0, minimum 16, right-skewed as adult axSpA cohorts are), at most 70; HLA-B27
 positive with probability 0.85; disease duration = exp(1.2 + 0.75·z) years (median 3.3), at most age − 10.
 
 **Inflammation and clinical scores.** A latent systemic inflammation I ~ N(0, 1) drives:
@@ -127,12 +128,12 @@ heterogeneity) T = 0.5 + 0.25·z clamped to 0–1. Fat metaplasia = logistic(−
 erosion = logistic(−0.6 + 0.5·z(duration) + 0.3·I + 0.8·z); sclerosis = logistic(−0.9 + 0.7·z(duration) + 0.9·z).
 
 **Response (TNF inhibitor, ordinal logistic).** A latent response R = η + ε, ε standard logistic;
-ASAS20 if R > %.2f, ASAS40 if R > %.2f, so ASAS40 ⊂ ASAS20, p_asas20 = logistic(η + 1.35) and
-p_asas40 = logistic(η − 0.25) are the true probabilities in truth.csv. With z-scores as above,
+ASAS20 if R > T20 = %.2f, ASAS40 if R > T40 = %.2f, so ASAS40 ⊂ ASAS20; p_asas20 = logistic(η − T20) and
+p_asas40 = logistic(η − T40) are the true probabilities in truth.csv. With z-scores as above,
 
-    η = %.2f·(ln(CRP+1) − %.2f)/%.2f + %.2f·(age − 26.5)/9 + %.2f·(HLA-B27 − 0.85)
-      + %.2f·(ln(duration) − %.2f)/%.2f + %.2f·(BASFI − 3.6)/2.5
-      + %.2f·(E_mean − %.2f)/0.2 + %.2f·(T − %.2f)/0.25 + %.2f·(fat metaplasia − %.2f)/0.25
+    η = %+.2f·(ln(CRP+1) − %.2f)/%.2f %+.2f·(age − 26.5)/9 %+.2f·(HLA-B27 − 0.85)
+        %+.2f·(ln(duration) − %.2f)/%.2f %+.2f·(BASFI − 3.6)/2.5
+        %+.2f·(E_mean − %.2f)/0.2 %+.2f·(T − %.2f)/0.25 %+.2f·(fat metaplasia − %.2f)/0.25
 
 Imaging carries most of the variance of η (SD ≈ 2.4 on the logit scale for the imaging terms against ≈ 0.8 for
 the clinical terms; the oedema extent has SD ≈ 0.24 across patients, and half of it comes from the systemic

@@ -58,8 +58,17 @@ func lookTool(t *testing.T, name, pkg string) string {
 func TestDciodvfy(t *testing.T) {
 	bin := lookTool(t, "dciodvfy", "dicom3tools")
 	c := smallCohort(t)
+	// One patient at the default protocol size as well (256×256×20).
+	st, err := GeneratePatient(5, 10, ImageOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	full, err := st.Write(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
 	n := 0
-	for _, files := range c.Files {
+	for _, files := range append(c.Files, full) {
 		for _, f := range files {
 			out, _ := exec.Command(bin, "-new", f).CombinedOutput()
 			for _, line := range strings.Split(string(out), "\n") {
@@ -70,7 +79,7 @@ func TestDciodvfy(t *testing.T) {
 			n++
 		}
 	}
-	if want := 4 * (2*12 + 1); n != want {
+	if want := 4*(2*12+1) + 2*20 + 1; n != want {
 		t.Errorf("checked %d files, want %d", n, want)
 	}
 }
