@@ -476,17 +476,11 @@ func pduBytes(typ byte, body []byte) []byte {
 }
 
 func encodeAssociateHeader(e *encoder, version uint16, called, calling, appCtx string) {
-	if version == 0 {
-		version = 1
-	}
 	e.u16(version)
 	e.zeros(2)
 	e.ae(called)
 	e.ae(calling)
 	e.zeros(32)
-	if appCtx == "" {
-		appCtx = ApplicationContextName
-	}
 	e.strItem(itemApplicationContext, appCtx)
 }
 
