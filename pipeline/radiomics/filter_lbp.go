@@ -132,10 +132,11 @@ func sphHarm(m, n int, azimuth, polar float64) complex128 {
 	return v
 }
 
-// splineCoefficients prefilters v for cubic B-spline interpolation (pole √3 − 2, mirror
-// boundary, exact initialisation), as scipy.ndimage.spline_filter.
-func splineCoefficients(ctx context.Context, v *image.Volume) ([]float64, error) {
-	c := append([]float64(nil), v.Data...)
+// splineCoefficients prefilters data (a size[0]×size[1]×size[2] volume, i fastest) for cubic
+// B-spline interpolation (pole √3 − 2, mirror boundary, exact initialisation), as
+// scipy.ndimage.spline_filter; the passes run in parallel.
+func splineCoefficients(ctx context.Context, data []float64, size [3]int) ([]float64, error) {
+	c := append([]float64(nil), data...)
 	z := math.Sqrt(3) - 2
 	op := func(in, out, _ []float64, n, stride, l0, l1 int) {
 		for l := l0; l < l1; l++ {
@@ -171,7 +172,7 @@ func splineCoefficients(ctx context.Context, v *image.Volume) ([]float64, error)
 	}
 	tmp := make([]float64, len(c))
 	for a := 0; a < 3; a++ {
-		if err := applyAxis(ctx, c, tmp, nil, v.Size, a, op); err != nil {
+		if err := applyAxis(ctx, c, tmp, nil, size, a, op); err != nil {
 			return nil, err
 		}
 		c, tmp = tmp, c
@@ -258,7 +259,7 @@ func LBP3D(ctx context.Context, v *image.Volume, mask []bool, opt LBP3DOptions) 
 			ys = append(ys, h)
 		}
 	}
-	coef, err := splineCoefficients(ctx, v)
+	coef, err := splineCoefficients(ctx, v.Data, v.Size)
 	if err != nil {
 		return nil, err
 	}

@@ -368,7 +368,7 @@ func TestIcosphereAndHarmonics(t *testing.T) {
 // The cubic B-spline interpolates: at grid points it returns the voxel values.
 func TestSplineInterpolates(t *testing.T) {
 	v := randomVolume([3]int{7, 6, 5}, 5)
-	c, err := splineCoefficients(context.Background(), v)
+	c, err := splineCoefficients(context.Background(), v.Data, v.Size)
 	if err != nil {
 		t.Fatal(err)
 	}
