@@ -151,8 +151,12 @@ func firstOrderFeatures(sorted []float64, levels []int32, shift, voxelVolume flo
 	n := float64(len(sorted))
 	ent, unif := histogramEntropy(levels)
 	const c = "firstorder"
+	energyTag, rmsTag := "stat_energy", "stat_rms"
+	if shift != 0 { // the shifted values are not IBSI's
+		energyTag, rmsTag = "", ""
+	}
 	return []Feature{
-		feature("stat_energy", c, "Energy", energy, ""),
+		feature(energyTag, c, "Energy", energy, ""),
 		feature("", c, "TotalEnergy", energy*voxelVolume, ""),
 		feature("ih_entropy", c, "Entropy", ent, ""),
 		feature("stat_min", c, "Minimum", d.min, ""),
@@ -165,7 +169,7 @@ func firstOrderFeatures(sorted []float64, levels []int32, shift, voxelVolume flo
 		feature("stat_range", c, "Range", d.rng, ""),
 		feature("stat_mad", c, "MeanAbsoluteDeviation", d.mad, ""),
 		feature("stat_rmad", c, "RobustMeanAbsoluteDeviation", d.rmad, ""),
-		feature("stat_rms", c, "RootMeanSquared", math.Sqrt(energy/n), ""),
+		feature(rmsTag, c, "RootMeanSquared", math.Sqrt(energy/n), ""),
 		feature("", c, "StandardDeviation", math.Sqrt(d.variance), ""),
 		feature("stat_skew", c, "Skewness", d.skew, ""),
 		feature("", c, "Kurtosis", d.kurt, ""),

@@ -118,9 +118,9 @@ func shapeFeatures(s shapeInput, g geometry) []Feature {
 		feature("", c, "Maximum2DDiameterSlice", maxPlanarDiameter(g.mesh.vertices, g.planes[2], s.spacing), ""),
 		feature("", c, "Maximum2DDiameterColumn", maxPlanarDiameter(g.mesh.vertices, g.planes[1], s.spacing), ""),
 		feature("", c, "Maximum2DDiameterRow", maxPlanarDiameter(g.mesh.vertices, g.planes[0], s.spacing), ""),
-		feature("morph_pca_maj_axis", c, "MajorAxisLength", 4*math.Sqrt(g.eig[0]), ""),
-		feature("morph_pca_min_axis", c, "MinorAxisLength", 4*math.Sqrt(g.eig[1]), ""),
-		feature("morph_pca_least_axis", c, "LeastAxisLength", 4*math.Sqrt(g.eig[2]), ""),
+		feature("", c, "MajorAxisLength", 4*math.Sqrt(g.eig[0]), ""),
+		feature("", c, "MinorAxisLength", 4*math.Sqrt(g.eig[1]), ""),
+		feature("", c, "LeastAxisLength", 4*math.Sqrt(g.eig[2]), ""),
 		feature("morph_pca_elongation", c, "Elongation", math.Sqrt(g.eig[1]/g.eig[0]), "a single voxel"),
 		feature("morph_pca_flatness", c, "Flatness", math.Sqrt(g.eig[2]/g.eig[0]), "a single voxel"),
 	}
