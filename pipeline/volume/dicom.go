@@ -1,10 +1,12 @@
 package volume
 
 import (
+	"bytes"
 	"encoding/binary"
 	"errors"
 	"fmt"
 	"math"
+	"os"
 	"strconv"
 	"strings"
 
@@ -73,8 +75,22 @@ type Frame struct {
 }
 
 // ParseFile reads one DICOM file. Pixel data is kept raw and decoded on assembly.
-func ParseFile(path string) (*Instance, error) {
-	ds, err := dicom.ParseFile(path, nil, dicom.SkipProcessingPixelDataValue(), dicom.AllowMissingMetaElementGroupLength())
+func ParseFile(path string) (in *Instance, err error) {
+	// The parser is third-party code fed with files from the network: a panic on a malformed file must
+	// become an error naming the file, not a crash of the node.
+	defer func() {
+		if r := recover(); r != nil {
+			in, err = nil, fmt.Errorf("%s: malformed DICOM file (parser failed: %v)", path, r)
+		}
+	}()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	if err := prescan(b); err != nil {
+		return nil, fmt.Errorf("%s: not a readable DICOM file: %w", path, err)
+	}
+	ds, err := dicom.Parse(bytes.NewReader(b), int64(len(b)), nil, dicom.SkipProcessingPixelDataValue(), dicom.AllowMissingMetaElementGroupLength())
 	if err != nil {
 		return nil, fmt.Errorf("%s: not a readable DICOM file: %w", path, err)
 	}

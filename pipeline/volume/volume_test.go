@@ -292,3 +292,53 @@ func TestResampleLinear(t *testing.T) {
 		}
 	}
 }
+
+// TestParseFileTruncated: truncated and garbled files give an error naming the file, never a panic.
+func TestParseFileTruncated(t *testing.T) {
+	dir := t.TempDir()
+	writeSeries(t, dir, oblique)
+	files, _ := filepath.Glob(filepath.Join(dir, "*.dcm"))
+	b, err := os.ReadFile(files[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range []int{0, 10, 132, 200, 400, len(b) / 2, len(b) - 2} {
+		p := filepath.Join(t.TempDir(), "cut.dcm")
+		if err := os.WriteFile(p, b[:n], 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := ParseFile(p); err == nil || !strings.Contains(err.Error(), p) {
+			t.Errorf("%d bytes: error %v, want one naming the file", n, err)
+		}
+	}
+}
+
+// TestPrescanLengths: a value length beyond the end of the file is refused before the parser allocates it.
+func TestPrescanLengths(t *testing.T) {
+	dir := t.TempDir()
+	writeSeries(t, dir, oblique)
+	files, _ := filepath.Glob(filepath.Join(dir, "*.dcm"))
+	good, err := os.ReadFile(files[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := prescan(good); err != nil {
+		t.Fatalf("valid file refused: %v", err)
+	}
+	// The PixelData header: tag, "OW", 2 reserved bytes, 4-byte length.
+	i := strings.LastIndex(string(good), "\xe0\x7f\x10\x00OW")
+	if i < 0 {
+		t.Fatal("no PixelData header")
+	}
+	bad := append([]byte(nil), good...)
+	copy(bad[i+8:], []byte{0xf0, 0xff, 0xff, 0x7f})
+	err = prescan(bad)
+	if err == nil || !strings.Contains(err.Error(), "element (7FE0,0010) declares 2147483632 bytes") {
+		t.Fatalf("error %v, want the PixelData length refused", err)
+	}
+	p := filepath.Join(dir, "bad.dcm")
+	os.WriteFile(p, bad, 0o644)
+	if _, err := ParseFile(p); err == nil || !strings.Contains(err.Error(), p) {
+		t.Fatalf("ParseFile error %v, want one naming the file", err)
+	}
+}

@@ -66,7 +66,7 @@ func dsList(v ...float64) []string {
 	return out
 }
 
-func mustElement(t *testing.T, tg tag.Tag, v any) *dicom.Element {
+func mustElement(t testing.TB, tg tag.Tag, v any) *dicom.Element {
 	t.Helper()
 	e, err := dicom.NewElement(tg, v)
 	if err != nil {
@@ -77,7 +77,7 @@ func mustElement(t *testing.T, tg tag.Tag, v any) *dicom.Element {
 
 // writeSeries writes one classic MR file per slice into dir, in reverse order with shuffled names so that
 // assembly cannot rely on file order.
-func writeSeries(t *testing.T, dir string, s seriesSpec) {
+func writeSeries(t testing.TB, dir string, s seriesSpec) {
 	t.Helper()
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		t.Fatal(err)
@@ -140,7 +140,7 @@ func writeSeries(t *testing.T, dir string, s seriesSpec) {
 	}
 }
 
-func writeDataset(t *testing.T, path string, el []*dicom.Element) {
+func writeDataset(t testing.TB, path string, el []*dicom.Element) {
 	t.Helper()
 	f, err := os.Create(path)
 	if err != nil {
@@ -154,7 +154,7 @@ func writeDataset(t *testing.T, path string, el []*dicom.Element) {
 
 // writeEnhanced writes the series as one Enhanced MR multi-frame file with per-frame plane positions and a
 // shared orientation, pixel measures and rescale.
-func writeEnhanced(t *testing.T, path string, s seriesSpec) {
+func writeEnhanced(t testing.TB, path string, s seriesSpec) {
 	t.Helper()
 	o := s.orientation()
 	var px []byte
