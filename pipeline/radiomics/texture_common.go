@@ -546,6 +546,82 @@ func emit(out []Feature, names []featureName, vals []float64, class string, ibsi
 	return out
 }
 
+// runFamily resolves the options, builds the grid and runs one family.
+func runFamily(ctx context.Context, d *Discretised, opt TextureOptions, fam func(context.Context, *texGrid, textureConfig) ([]Feature, error)) ([]Feature, error) {
+	c, g, err := prepareTexture(d, opt)
+	if err != nil {
+		return nil, err
+	}
+	return fam(ctx, g, c)
+}
+
+// ibsiDirectional emits every requested IBSI aggregation of a directional family (GLCM, GLRLM);
+// build returns the matrices of one geometry (slices along axis, or 3D for axis -1) and the
+// feature function of a matrix, and is called once per geometry.
+func ibsiDirectional(ctx context.Context, c textureConfig, names []featureName, class string,
+	build func(axis int) (*dirMatrices, func([]float64) []float64)) ([]Feature, error) {
+	var out []Feature
+	for _, dim := range []int{2, 3} {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		aggs, axis := directionalAggs[:4], c.sliceAxis
+		if dim == 3 {
+			aggs, axis = directionalAggs[4:], -1
+		}
+		var x *dirMatrices
+		var f func([]float64) []float64
+		for _, a := range aggs {
+			if !c.want(a) {
+				continue
+			}
+			if x == nil {
+				x, f = build(axis)
+			}
+			out = emit(out, names, aggregateDirectional(x, a, len(names), false, f), class, true, a, a == agg3DAvg)
+		}
+	}
+	return out, nil
+}
+
+// ibsiZoneAggs emits every requested IBSI aggregation (2D, 2_5D, 3D) of a zone-type family;
+// compute returns the feature values of one aggregation (slices along axis, or 3D for axis -1).
+func ibsiZoneAggs(ctx context.Context, c textureConfig, names []featureName, class string,
+	compute func(agg string, axis int) []float64) ([]Feature, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	var out []Feature
+	for _, a := range zoneAggs {
+		if !c.want(a) {
+			continue
+		}
+		axis := c.sliceAxis
+		if a == agg3D {
+			axis = -1
+		}
+		out = emit(out, names, compute(a, axis), class, true, a, a == agg3D)
+	}
+	return out, nil
+}
+
+// pyDirectional computes a PyRadiomics directional class from its per-angle matrices: averaged
+// over the angles (nanmean), or merged with PyRadiomics' distance weights when weightingNorm is
+// set (exponential: the GLCM's exp(−‖d‖²); the GLRLM uses ‖d‖).
+func pyDirectional(c textureConfig, g *texGrid, x *dirMatrices, dirs [][3]int, nf int, exponential bool, f func([]float64) []float64) []float64 {
+	if c.weighting == "" {
+		return aggregateDirectional(x, agg3DAvg, nf, true, f)
+	}
+	w := make([]float64, x.size)
+	for di, o := range dirs {
+		wt := directionWeight(c.weighting, o, g.spacing, exponential)
+		for i, v := range x.at(0, di) {
+			w[i] += wt * v
+		}
+	}
+	return f(w)
+}
+
 // prepareTexture checks the options and builds the local grid, with a border wide enough for the
 // largest neighbour distance.
 func prepareTexture(d *Discretised, opt TextureOptions) (textureConfig, *texGrid, error) {

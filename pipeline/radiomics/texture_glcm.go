@@ -271,65 +271,27 @@ func glcmMCC(p, px, py []float64, ng, nLevels int) float64 {
 // distance(s). PyRadiomics mode: class glcm (3D, or 2D slices merged per angle with force2D),
 // per-angle averaging or distance weighting, PyRadiomics' conventions (see texture_doc.go).
 func GLCMFeatures(ctx context.Context, d *Discretised, opt TextureOptions) ([]Feature, error) {
-	c, g, err := prepareTexture(d, opt)
-	if err != nil {
-		return nil, err
-	}
-	return glcmFamily(ctx, g, c)
+	return runFamily(ctx, d, opt, glcmFamily)
 }
 
 func glcmFamily(ctx context.Context, g *texGrid, c textureConfig) ([]Feature, error) {
-	nf := len(glcmNames)
-	var out []Feature
 	if c.ibsi {
 		cv := glcmConvention{ngNorm: float64(g.ng)}
-		f := func(m []float64) []float64 { return glcmFeatures(m, g.ng, cv) }
-		for _, dim := range []int{2, 3} {
-			if err := ctx.Err(); err != nil {
-				return nil, err
-			}
-			aggs := directionalAggs[:4]
-			axis := c.sliceAxis
-			if dim == 3 {
-				aggs, axis = directionalAggs[4:], -1
-			}
-			var x *dirMatrices
-			for _, a := range aggs {
-				if !c.want(a) {
-					continue
-				}
-				if x == nil {
-					x = g.glcmCounts(g.directions(c.dists, axis, false), axis)
-					x.symmetrise(g.ng)
-				}
-				vals := aggregateDirectional(x, a, nf, false, f)
-				out = emit(out, glcmNames, vals, "glcm", true, a, a == agg3DAvg)
-			}
-		}
-		return out, nil
+		return ibsiDirectional(ctx, c, glcmNames, "glcm", func(axis int) (*dirMatrices, func([]float64) []float64) {
+			x := g.glcmCounts(g.directions(c.dists, axis, false), axis)
+			x.symmetrise(g.ng)
+			return x, func(m []float64) []float64 { return glcmFeatures(m, g.ng, cv) }
+		})
 	}
-	axis := c.pyGeometry()
-	dirs := g.directions(c.dists, axis, true)
+	dirs := g.directions(c.dists, c.pyGeometry(), true)
 	x := g.glcmCounts(dirs, -1) // PyRadiomics merges the slices of a 2D extraction per angle
 	if c.symmetric {
 		x.symmetrise(g.ng)
 	}
 	cv := glcmConvention{py: true, ngNorm: float64(g.maxLevel), nLevels: countTrue(g.present)}
 	f := func(m []float64) []float64 { return glcmFeatures(m, g.ng, cv) }
-	var vals []float64
-	if c.weighting != "" {
-		w := make([]float64, g.ng*g.ng)
-		for di, o := range dirs {
-			wt := directionWeight(c.weighting, o, g.spacing, true)
-			for i, v := range x.at(0, di) {
-				w[i] += wt * v
-			}
-		}
-		vals = f(w)
-	} else {
-		vals = aggregateDirectional(x, agg3DAvg, nf, true, f)
-	}
-	return emit(out, glcmNames, vals, "glcm", false, c.pyDirectionalTag(), true), nil
+	vals := pyDirectional(c, g, x, dirs, len(glcmNames), true, f)
+	return emit(nil, glcmNames, vals, "glcm", false, c.pyDirectionalTag(), true), nil
 }
 
 func countTrue(b []bool) int {

@@ -97,32 +97,15 @@ func (g *texGrid) borderDistance(sliceAxis int) []int32 {
 // as in the GLSZM (intensity mask), distances from the morphological mask. PyRadiomics has no
 // such class, so it returns nothing in PyRadiomics mode.
 func GLDZMFeatures(ctx context.Context, d *Discretised, opt TextureOptions) ([]Feature, error) {
-	c, g, err := prepareTexture(d, opt)
-	if err != nil {
-		return nil, err
-	}
-	return gldzmFamily(ctx, g, c)
+	return runFamily(ctx, d, opt, gldzmFamily)
 }
 
 func gldzmFamily(ctx context.Context, g *texGrid, c textureConfig) ([]Feature, error) {
 	if !c.ibsi {
 		return nil, nil
 	}
-	if err := ctx.Err(); err != nil {
-		return nil, err
-	}
-	var out []Feature
-	for _, a := range zoneAggs {
-		if !c.want(a) {
-			continue
-		}
-		axis := c.sliceAxis
-		if a == agg3D {
-			axis = -1
-		}
+	return ibsiZoneAggs(ctx, c, gldzmNames, "", func(agg string, axis int) []float64 {
 		zs, nv := g.zones(axis, g.borderDistance(axis))
-		vals := aggregateZones(zoneSetOf(zs, nv, true), a == agg25D, false, zonePick)
-		out = emit(out, gldzmNames, vals, "", true, a, false)
-	}
-	return out, nil
+		return aggregateZones(zoneSetOf(zs, nv, true), agg == agg25D, false, zonePick)
+	})
 }

@@ -115,40 +115,15 @@ func runFeatures(m []float64, ng, maxLen int, py bool) []float64 {
 // GLRLMFeatures computes the grey level run length matrix features: IBSI (every requested 2D,
 // 2.5D and 3D aggregation) or PyRadiomics class glrlm (per-angle averaging or weightingNorm).
 func GLRLMFeatures(ctx context.Context, d *Discretised, opt TextureOptions) ([]Feature, error) {
-	c, g, err := prepareTexture(d, opt)
-	if err != nil {
-		return nil, err
-	}
-	return glrlmFamily(ctx, g, c)
+	return runFamily(ctx, d, opt, glrlmFamily)
 }
 
 func glrlmFamily(ctx context.Context, g *texGrid, c textureConfig) ([]Feature, error) {
-	nf := len(glrlmNames)
-	var out []Feature
 	if c.ibsi {
-		for _, dim := range []int{2, 3} {
-			if err := ctx.Err(); err != nil {
-				return nil, err
-			}
-			aggs := directionalAggs[:4]
-			axis := c.sliceAxis
-			if dim == 3 {
-				aggs, axis = directionalAggs[4:], -1
-			}
-			var x *dirMatrices
-			var maxLen int
-			for _, a := range aggs {
-				if !c.want(a) {
-					continue
-				}
-				if x == nil {
-					x, maxLen, _ = g.glrlmCounts(g.directions([]int{1}, axis, false), axis)
-				}
-				f := func(m []float64) []float64 { return runFeatures(m, g.ng, maxLen, false) }
-				out = emit(out, glrlmNames, aggregateDirectional(x, a, nf, false, f), "glrlm", true, a, a == agg3DAvg)
-			}
-		}
-		return out, nil
+		return ibsiDirectional(ctx, c, glrlmNames, "glrlm", func(axis int) (*dirMatrices, func([]float64) []float64) {
+			x, maxLen, _ := g.glrlmCounts(g.directions([]int{1}, axis, false), axis)
+			return x, func(m []float64) []float64 { return runFeatures(m, g.ng, maxLen, false) }
+		})
 	}
 	dirs := g.directions([]int{1}, c.pyGeometry(), true) // PyRadiomics runs use unit steps
 	x, maxLen, multi := g.glrlmCounts(dirs, -1)
@@ -158,18 +133,6 @@ func glrlmFamily(ctx context.Context, g *texGrid, c textureConfig) ([]Feature, e
 		}
 	}
 	f := func(m []float64) []float64 { return runFeatures(m, g.ng, maxLen, true) }
-	var vals []float64
-	if c.weighting != "" {
-		w := make([]float64, x.size)
-		for di, o := range dirs {
-			wt := directionWeight(c.weighting, o, g.spacing, false)
-			for i, v := range x.at(0, di) {
-				w[i] += wt * v
-			}
-		}
-		vals = f(w)
-	} else {
-		vals = aggregateDirectional(x, agg3DAvg, nf, true, f)
-	}
-	return emit(out, glrlmNames, vals, "glrlm", false, c.pyDirectionalTag(), true), nil
+	vals := pyDirectional(c, g, x, dirs, len(glrlmNames), false, f)
+	return emit(nil, glrlmNames, vals, "glrlm", false, c.pyDirectionalTag(), true), nil
 }

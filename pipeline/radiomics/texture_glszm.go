@@ -96,34 +96,17 @@ func zoneSetOf(zs []zone, nv []float64, byDistance bool) *zoneSet {
 // GLSZMFeatures computes the grey level size zone matrix features: IBSI 2D, 2.5D and 3D, or
 // PyRadiomics class glszm (3D, or 8-connected zones in slices with force2D).
 func GLSZMFeatures(ctx context.Context, d *Discretised, opt TextureOptions) ([]Feature, error) {
-	c, g, err := prepareTexture(d, opt)
-	if err != nil {
-		return nil, err
-	}
-	return glszmFamily(ctx, g, c)
+	return runFamily(ctx, d, opt, glszmFamily)
 }
 
 func glszmFamily(ctx context.Context, g *texGrid, c textureConfig) ([]Feature, error) {
-	if err := ctx.Err(); err != nil {
-		return nil, err
+	if c.ibsi {
+		return ibsiZoneAggs(ctx, c, glszmNames, "glszm", func(agg string, axis int) []float64 {
+			zs, nv := g.zones(axis, nil)
+			return aggregateZones(zoneSetOf(zs, nv, false), agg == agg25D, false, zonePick)
+		})
 	}
-	if !c.ibsi {
-		zs, nv := g.zones(c.pyGeometry(), nil)
-		vals := aggregateZones(zoneSetOf(zs, nv, false), true, true, zonePick)
-		return emit(nil, glszmNames, vals, "glszm", false, c.pyZoneTag(), true), nil
-	}
-	var out []Feature
-	for _, a := range zoneAggs {
-		if !c.want(a) {
-			continue
-		}
-		axis := c.sliceAxis
-		if a == agg3D {
-			axis = -1
-		}
-		zs, nv := g.zones(axis, nil)
-		vals := aggregateZones(zoneSetOf(zs, nv, false), a == agg25D, false, zonePick)
-		out = emit(out, glszmNames, vals, "glszm", true, a, a == agg3D)
-	}
-	return out, nil
+	zs, nv := g.zones(c.pyGeometry(), nil)
+	vals := aggregateZones(zoneSetOf(zs, nv, false), true, true, zonePick)
+	return emit(nil, glszmNames, vals, "glszm", false, c.pyZoneTag(), true), nil
 }

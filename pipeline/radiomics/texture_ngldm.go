@@ -73,33 +73,15 @@ func (g *texGrid) ngldm(dists []int, sliceAxis, alpha int) *zoneSet {
 // NGLDMFeatures computes the neighbouring grey level dependence features: IBSI NGLDM (2D, 2.5D,
 // 3D; coarseness α = opt.Alpha, distance 1) or PyRadiomics class gldm (gldm_a = opt.Alpha).
 func NGLDMFeatures(ctx context.Context, d *Discretised, opt TextureOptions) ([]Feature, error) {
-	c, g, err := prepareTexture(d, opt)
-	if err != nil {
-		return nil, err
-	}
-	return ngldmFamily(ctx, g, c)
+	return runFamily(ctx, d, opt, ngldmFamily)
 }
 
 func ngldmFamily(ctx context.Context, g *texGrid, c textureConfig) ([]Feature, error) {
-	if err := ctx.Err(); err != nil {
-		return nil, err
+	if c.ibsi {
+		return ibsiZoneAggs(ctx, c, ngldmNames, "gldm", func(agg string, axis int) []float64 {
+			return aggregateZones(g.ngldm(c.dists, axis, c.alpha), agg == agg25D, false, ngldmPick)
+		})
 	}
-	if !c.ibsi {
-		z := g.ngldm(c.dists, c.pyGeometry(), c.alpha)
-		vals := aggregateZones(z, true, true, ngldmPick)
-		return emit(nil, ngldmNames, vals, "gldm", false, c.pyZoneTag(), true), nil
-	}
-	var out []Feature
-	for _, a := range zoneAggs {
-		if !c.want(a) {
-			continue
-		}
-		axis := c.sliceAxis
-		if a == agg3D {
-			axis = -1
-		}
-		vals := aggregateZones(g.ngldm(c.dists, axis, c.alpha), a == agg25D, false, ngldmPick)
-		out = emit(out, ngldmNames, vals, "gldm", true, a, a == agg3D)
-	}
-	return out, nil
+	vals := aggregateZones(g.ngldm(c.dists, c.pyGeometry(), c.alpha), true, true, ngldmPick)
+	return emit(nil, ngldmNames, vals, "gldm", false, c.pyZoneTag(), true), nil
 }

@@ -118,50 +118,31 @@ func ngtdmFeatures(n, s []float64, py bool) []float64 {
 // NGTDMFeatures computes the neighbourhood grey tone difference matrix features: IBSI 2D, 2.5D
 // and 3D, or PyRadiomics class ngtdm.
 func NGTDMFeatures(ctx context.Context, d *Discretised, opt TextureOptions) ([]Feature, error) {
-	c, g, err := prepareTexture(d, opt)
-	if err != nil {
-		return nil, err
-	}
-	return ngtdmFamily(ctx, g, c)
+	return runFamily(ctx, d, opt, ngtdmFamily)
 }
 
 func ngtdmFamily(ctx context.Context, g *texGrid, c textureConfig) ([]Feature, error) {
-	if err := ctx.Err(); err != nil {
-		return nil, err
-	}
-	if !c.ibsi {
-		units := g.ngtdm(c.dists, c.pyGeometry(), true)
-		n, s := mergeNGTDM(units)
-		return emit(nil, ngtdmNames, ngtdmFeatures(n, s, true), "ngtdm", false, c.pyZoneTag(), true), nil
-	}
-	var out []Feature
-	for _, a := range zoneAggs {
-		if !c.want(a) {
-			continue
-		}
-		axis := c.sliceAxis
-		if a == agg3D {
-			axis = -1
-		}
-		units := g.ngtdm(c.dists, axis, false)
-		var vals []float64
-		if a == agg2D {
+	if c.ibsi {
+		return ibsiZoneAggs(ctx, c, ngtdmNames, "ngtdm", func(agg string, axis int) []float64 {
+			units := g.ngtdm(c.dists, axis, false)
+			if agg != agg2D {
+				n, s := mergeNGTDM(units)
+				return ngtdmFeatures(n, s, false)
+			}
 			m := newFeatureMean(len(ngtdmNames), false)
 			for _, u := range units {
 				if v := ngtdmFeatures(u.n, u.s, false); v != nil {
 					m.add(v)
 				}
 			}
-			if m.any {
-				vals = m.mean()
+			if !m.any {
+				return nil
 			}
-		} else {
-			n, s := mergeNGTDM(units)
-			vals = ngtdmFeatures(n, s, false)
-		}
-		out = emit(out, ngtdmNames, vals, "ngtdm", true, a, a == agg3D)
+			return m.mean()
+		})
 	}
-	return out, nil
+	n, s := mergeNGTDM(g.ngtdm(c.dists, c.pyGeometry(), true))
+	return emit(nil, ngtdmNames, ngtdmFeatures(n, s, true), "ngtdm", false, c.pyZoneTag(), true), nil
 }
 
 func mergeNGTDM(units []ngtdmUnit) (n, s []float64) {
