@@ -27,6 +27,7 @@ var nativeSyntaxes = map[string]binary.ByteOrder{
 	"1.2.840.10008.1.2":   binary.LittleEndian, // implicit VR little endian
 	"1.2.840.10008.1.2.1": binary.LittleEndian, // explicit VR little endian
 	"1.2.840.10008.1.2.2": binary.BigEndian,    // explicit VR big endian (retired)
+	deflatedSyntax:        binary.LittleEndian, // deflated explicit VR little endian (the parser inflates it)
 }
 
 // Instance is what the pipeline needs from one DICOM file: identity, the series attributes series selection

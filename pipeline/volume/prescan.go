@@ -1,9 +1,12 @@
 package volume
 
 import (
+	"bytes"
+	"compress/flate"
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"io"
 
 	"github.com/suyashkumar/dicom/pkg/tag"
 )
@@ -50,8 +53,8 @@ func (w *walker) walk(pos, end, depth int, fragments bool) (int, error) {
 	for pos+8 <= end {
 		group := binary.LittleEndian.Uint16(w.b[pos:])
 		if group != 0x0002 && !w.switched {
-			if w.tsUID == "1.2.840.10008.1.2.1.99" {
-				return 0, errors.New("deflated transfer syntax is not supported; send uncompressed (native) data")
+			if w.tsUID == deflatedSyntax && depth == 0 {
+				return w.inflated(pos)
 			}
 			w.setSyntax()
 		}
@@ -131,6 +134,27 @@ func (w *walker) walk(pos, end, depth int, fragments bool) (int, error) {
 		pos += hdr + int(vl)
 	}
 	return pos, nil
+}
+
+const deflatedSyntax = "1.2.840.10008.1.2.1.99"
+
+// maxInflated bounds the inflated size of a deflated dataset (a deflate bomb must not exhaust memory).
+const maxInflated = 1 << 30
+
+// inflated walks the deflated dataset that starts at pos (explicit VR little endian once inflated).
+func (w *walker) inflated(pos int) (int, error) {
+	body, err := io.ReadAll(io.LimitReader(flate.NewReader(bytes.NewReader(w.b[pos:])), maxInflated+1))
+	if err != nil {
+		return 0, fmt.Errorf("inflating the deflated dataset: %w", err)
+	}
+	if len(body) > maxInflated {
+		return 0, fmt.Errorf("deflated dataset inflates to more than %d bytes", maxInflated)
+	}
+	iw := &walker{b: body, explicit: true, order: binary.LittleEndian, switched: true}
+	if _, err := iw.walk(0, len(body), 0, false); err != nil {
+		return 0, fmt.Errorf("deflated dataset: %w", err)
+	}
+	return len(w.b), nil
 }
 
 // setSyntax switches to the dataset's transfer syntax after the file meta group.

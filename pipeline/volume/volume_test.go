@@ -342,3 +342,26 @@ func TestPrescanLengths(t *testing.T) {
 		t.Fatalf("ParseFile error %v, want one naming the file", err)
 	}
 }
+
+// TestDeflated: a series stored with the deflated transfer syntax (as the node stores what it receives)
+// assembles to the same volume.
+func TestDeflated(t *testing.T) {
+	bin, err := exec.LookPath("dcmconv")
+	if err != nil {
+		t.Fatalf("dcmconv not found: `make setup` installs it (Debian package dcmtk)")
+	}
+	src, dir := t.TempDir(), t.TempDir()
+	writeSeries(t, src, oblique)
+	files, _ := filepath.Glob(filepath.Join(src, "*.dcm"))
+	for _, f := range files {
+		cmd := exec.Command(bin, "+td", f, filepath.Join(dir, filepath.Base(f)))
+		if b, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("dcmconv: %v\n%s", err, b)
+		}
+	}
+	v, err := Assemble(readOne(t, dir))
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkVolume(t, v, oblique)
+}
