@@ -84,7 +84,11 @@ func (c *RadiomicsCommand) Run(ctx context.Context, args []string) error {
 	tw := tabwriter.NewWriter(c.Stdout, 0, 8, 2, ' ', 0)
 	fmt.Fprintf(tw, "FEATURE\tVALUE\tNOTE\n")
 	for _, v := range res.Features {
-		fmt.Fprintf(tw, "%s\t%s\t%s\n", v.Name(n), formatFeature(v.Value), v.Reason)
+		val := "null"
+		if !math.IsNaN(v.Value) {
+			val = strconv.FormatFloat(v.Value, 'g', 6, 64)
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\n", v.Name(n), val, v.Reason)
 	}
 	fmt.Fprintf(tw, "\n%d features; %s\n", len(res.Features), res.Diagnostics["research_use"])
 	return tw.Flush()

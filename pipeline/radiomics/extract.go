@@ -303,7 +303,7 @@ func (e *extraction) run() (*Result, error) {
 	}
 	vol := &image.Volume{Grid: r.grid, Data: r.img}
 	for _, it := range s.ImageTypes {
-		images, err := derivedImages(e.ctx, it, vol)
+		images, err := derivedImages(e.ctx, it, vol, r.morph)
 		if err != nil {
 			return nil, err
 		}

@@ -24,8 +24,9 @@ var textureFamilies = []textureFamily{
 	{"ngl", "gldm", NGLDMFeatures},
 }
 
-// derivedImages applies the filter of image type it (filter_*.go) to v.
-func derivedImages(ctx context.Context, it ImageType, v *image.Volume) ([]namedImage, error) {
+// derivedImages applies the filter of image type it (filter_*.go) to v; mask is the ROI on v's grid
+// (LBP3D computes only there).
+func derivedImages(ctx context.Context, it ImageType, v *image.Volume, mask []bool) ([]namedImage, error) {
 	s := it.Settings
 	var fs []FilteredImage
 	var err error
@@ -60,6 +61,9 @@ func derivedImages(ctx context.Context, it ImageType, v *image.Volume) ([]namedI
 		one(Exponential(v))
 	case "Gradient":
 		one(Gradient(ctx, v, s.GradientUseSpacing))
+	case "LBP3D":
+		fs, err = LBP3D(ctx, v, mask, LBP3DOptions{Levels: s.LBP3DLevels, IcosphereRadius: s.LBP3DIcosphereRadius,
+			IcosphereSubdivision: s.LBP3DIcosphereSubdivision})
 	default:
 		return nil, fmt.Errorf("radiomics: imageType.%s: not supported yet", it.Name)
 	}

@@ -180,12 +180,19 @@ func firstOrderFeatures(sorted []float64, levels []int32, shift, voxelVolume flo
 
 // histogramEntropy returns PyRadiomics' Entropy (−Σ p log2(p+ε)) and Uniformity (Σ p²) of levels.
 func histogramEntropy(levels []int32) (entropy, uniformity float64) {
-	counts := map[int32]float64{}
+	var top int32
+	for _, l := range levels {
+		top = max(top, l)
+	}
+	counts := make([]float64, top+1) // a slice, not a map: the sums must not depend on map order
 	for _, l := range levels {
 		counts[l]++
 	}
 	n := float64(len(levels))
 	for _, c := range counts {
+		if c == 0 {
+			continue
+		}
 		p := c / n
 		entropy -= p * math.Log2(p+machineEpsilon)
 		uniformity += p * p
