@@ -42,6 +42,7 @@ func DefaultSelection() SelectionConfig {
 			ScanningSequence: []string{"IR"},
 			InversionTime:    [2]float64{80, 300},
 			Orientation:      []string{"coronal"},
+			MaxObliqueDeg:    45,
 		},
 		T1: Rule{
 			Description:             []string{`t1`},
@@ -49,6 +50,7 @@ func DefaultSelection() SelectionConfig {
 			ScanningSequence:        []string{"SE", "GR"},
 			ExcludeScanningSequence: []string{"IR"},
 			Orientation:             []string{"coronal"},
+			MaxObliqueDeg:           45,
 		},
 	}
 }
