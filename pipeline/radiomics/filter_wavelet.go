@@ -3,7 +3,6 @@ package radiomics
 import (
 	"context"
 	"fmt"
-	"math"
 	"strings"
 
 	"github.com/sacrum-dev/sacrum/pipeline/image"
@@ -20,18 +19,14 @@ import (
 
 // waveletFilters returns PyWavelets' decomposition filters (dec_lo, dec_hi) of a wavelet.
 func waveletFilters(name string) (lo, hi []float64, err error) {
-	var rec []float64 // the scaling filter (pywt rec_lo)
+	var rec []float64 // the scaling filter: PyWavelets' rec_lo, as tabulated there
 	switch name {
 	case "haar", "db1":
-		rec = []float64{1 / math.Sqrt2, 1 / math.Sqrt2}
+		rec = []float64{0.7071067811865476, 0.7071067811865476}
 	case "db2":
-		s3 := math.Sqrt(3)
-		d := 4 * math.Sqrt2
-		rec = []float64{(1 + s3) / d, (3 + s3) / d, (3 - s3) / d, (1 - s3) / d}
-	case "coif1":
-		s7 := math.Sqrt(7)
-		d := 16 * math.Sqrt2
-		rec = []float64{(1 - s7) / d, (5 + s7) / d, (14 + 2*s7) / d, (14 - 2*s7) / d, (1 - s7) / d, (-3 + s7) / d}
+		rec = []float64{0.48296291314453416, 0.8365163037378079, 0.2241438680420134, -0.12940952255126037}
+	case "coif1": // (1−√7, 5+√7, 14+2√7, 14−2√7, 1−√7, −3+√7)/(16√2), rounded as in PyWavelets
+		rec = []float64{-0.07273261951252645, 0.3378976624574818, 0.8525720202116004, 0.3848648468648578, -0.07273261951252645, -0.015655728135791993}
 	default:
 		return nil, nil, fmt.Errorf("radiomics: wavelet %q: supported are haar, db1, db2, coif1", name)
 	}
