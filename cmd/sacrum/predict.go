@@ -8,8 +8,10 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"text/tabwriter"
 	"time"
 
@@ -17,6 +19,7 @@ import (
 
 	"github.com/sacrum-dev/sacrum/pipeline/image"
 	"github.com/sacrum-dev/sacrum/pipeline/infer"
+	"github.com/sacrum-dev/sacrum/pipeline/radiomics"
 	"github.com/sacrum-dev/sacrum/pipeline/volume"
 )
 
@@ -32,6 +35,8 @@ type imagingConfig struct {
 	Pipeline struct {
 		infer.Config    `yaml:",inline"`
 		SeriesSelection volume.SelectionConfig `yaml:"series_selection"`
+		// RadiomicsParams is a PyRadiomics-style parameter file; empty uses radiomics.DefaultSettings.
+		RadiomicsParams string `yaml:"radiomics_params"`
 	} `yaml:"pipeline"`
 }
 
@@ -86,7 +91,9 @@ type featuresReport struct {
 	ROIVoxels       map[string]int                `json:"roi_voxels"`
 	Deep            map[string]map[string]float64 `json:"deep"`
 	Radiomics       map[string]map[string]float64 `json:"radiomics"`
-	RadiomicsNote   string                        `json:"radiomics_note,omitempty"`
+	// RadiomicsUndefined lists, per ROI, features whose value is undefined (NaN) with the reason.
+	RadiomicsUndefined map[string]map[string]string `json:"radiomics_undefined,omitempty"`
+	RadiomicsParams    string                       `json:"radiomics_params"`
 	Stages          []infer.Stage                 `json:"stages"`
 }
 
@@ -99,6 +106,7 @@ func (c *PredictCommand) Run(ctx context.Context, args []string) error {
 	fs.SetOutput(io.Discard)
 	out := fs.String("out", "", "output directory (required)")
 	cfgPath := fs.String("config", "", "config.yaml (its pipeline section); default: built-in defaults")
+	params := fs.String("params", "", "radiomics parameter file (overrides pipeline.radiomics_params)")
 	asJSON := fs.Bool("json", false, "print the summary as JSON")
 	var pos []string
 	for {
@@ -123,6 +131,9 @@ func (c *PredictCommand) Run(ctx context.Context, args []string) error {
 	cfg, err := loadImagingConfig(*cfgPath)
 	if err != nil {
 		return usageError("sacrum predict: %v", err)
+	}
+	if *params != "" {
+		cfg.Pipeline.RadiomicsParams = *params
 	}
 	if err := os.MkdirAll(*out, 0o755); err != nil {
 		return fmt.Errorf("sacrum predict: %w", err)
@@ -162,6 +173,14 @@ type predictResult struct {
 
 // Predict is the offline pipeline; serve runs the same steps per study.
 func Predict(ctx context.Context, studyDir, outDir string, cfg imagingConfig) (*predictResult, error) {
+	settings, paramsName := radiomics.DefaultSettings(), "built-in defaults (radiomics.DefaultSettings)"
+	if p := cfg.Pipeline.RadiomicsParams; p != "" {
+		s, err := radiomics.ReadSettings(p)
+		if err != nil {
+			return nil, err
+		}
+		settings, paramsName = s, p
+	}
 	t0 := time.Now()
 	pipe, err := cfg.Pipeline.Config.Open()
 	if err != nil {
@@ -206,7 +225,12 @@ func Predict(ctx context.Context, studyDir, outDir string, cfg imagingConfig) (*
 			r.Features.ROIVoxels[roi.Name] += res.Labels.Count(l)
 		}
 	}
-	r.Features.Radiomics, r.Features.RadiomicsNote = predictRadiomics(ctx, prep.STIR, res.Labels)
+	t0 = time.Now()
+	r.Features.RadiomicsParams = paramsName
+	if r.Features.Radiomics, r.Features.RadiomicsUndefined, err = predictRadiomics(ctx, prep.STIR, res.Labels, settings); err != nil {
+		return nil, err
+	}
+	r.Features.Stages = append(r.Features.Stages, infer.Stage{Name: "radiomics", Elapsed: time.Since(t0)})
 
 	if err := writeJSON(filepath.Join(outDir, "series.json"), r.Series); err != nil {
 		return nil, err
@@ -220,10 +244,35 @@ func Predict(ctx context.Context, studyDir, outDir string, cfg imagingConfig) (*
 	return r, nil
 }
 
-// predictRadiomics is where the radiomics engine (pipeline/radiomics, issue 5) plugs in; until its Extract API
-// exists, features.json carries deep features only and says so.
-func predictRadiomics(ctx context.Context, stir *image.Volume, labels *image.Labels) (map[string]map[string]float64, string) {
-	return map[string]map[string]float64{}, "radiomics engine not wired yet (pipeline/radiomics has no Extract API at this revision)"
+// predictRadiomics computes the radiomics features of the STIR image in each SIJ ROI (PyRadiomics names);
+// undefined (NaN) values are reported apart with their reason, since JSON has no NaN.
+func predictRadiomics(ctx context.Context, stir *image.Volume, labels *image.Labels, s radiomics.Settings) (map[string]map[string]float64, map[string]map[string]string, error) {
+	vals, undef := map[string]map[string]float64{}, map[string]map[string]string{}
+	for _, roi := range infer.SIJROIs {
+		mask := image.NewLabels(labels.Grid)
+		for p, l := range labels.Data {
+			if slices.Contains(roi.Labels, l) {
+				mask.Data[p] = 1
+			}
+		}
+		res, err := radiomics.ExtractContext(ctx, stir, mask, 1, s)
+		if err != nil {
+			return nil, nil, fmt.Errorf("radiomics, ROI %s: %w", roi.Name, err)
+		}
+		vals[roi.Name] = map[string]float64{}
+		for _, v := range res.Features {
+			name := v.Name(radiomics.NamingPyRadiomics)
+			if math.IsNaN(v.Value) || math.IsInf(v.Value, 0) {
+				if undef[roi.Name] == nil {
+					undef[roi.Name] = map[string]string{}
+				}
+				undef[roi.Name][name] = v.Reason
+				continue
+			}
+			vals[roi.Name][name] = v.Value
+		}
+	}
+	return vals, undef, nil
 }
 
 func writeJSON(path string, v any) error {
@@ -241,7 +290,7 @@ Research use only, not for diagnostic use.
 
 Usage:
 
-	sacrum predict STUDY_DIR --out DIR [--config config.yaml] [--json]
+	sacrum predict STUDY_DIR --out DIR [--config config.yaml] [--params radiomics.yaml] [--json]
 
 It reads every DICOM file under STUDY_DIR, chooses the STIR and T1 series (config pipeline.series_selection),
 assembles them, resamples T1 onto the STIR grid, segments the left and right sacroiliac-joint regions with the
@@ -250,7 +299,8 @@ segmentation"), and computes deep features (and radiomics) in each region. It wr
 
 	DIR/series.json     chosen series and why every series was chosen or rejected
 	DIR/labels.nii.gz   label map on the STIR grid: 1 left, 2 right
-	DIR/features.json   deep features (deep_<model>_<channel>) and radiomics per ROI (left, right, both)
+	DIR/features.json   deep features (deep_<model>_<channel>) and radiomics (PyRadiomics names, parameter
+	                    file --params or pipeline.radiomics_params) per ROI: left, right, both
 
 The ONNX Runtime library is pipeline.onnxruntime_library, else $SACRUM_ORT_LIB, else
 .cache/onnxruntime-1.30.0/libonnxruntime.so.1 in the checkout or next to the binary (scripts/setup.sh).
