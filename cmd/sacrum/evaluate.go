@@ -39,6 +39,11 @@ func (c *EvaluateCommand) Run(ctx context.Context, args []string) error {
 	reference := fs.String("reference", "", "probability column to compare every other model against")
 	asJSON := fs.Bool("json", false, "print JSON instead of a table")
 	seed := fs.Uint64("seed", 1, "seed of the bootstrap")
+	bundle := fs.String("bundle", "", "trained bundle directory (external validation; with --features and --clinical)")
+	features := fs.String("features", "", "features CSV for --bundle")
+	clinical := fs.String("clinical", "", "clinical CSV with the outcome columns for --bundle")
+	endpoint := fs.String("endpoint", "", "with --bundle: only this endpoint (default: every endpoint with an outcome column)")
+	split := fs.String("split", "", "with --bundle: only patients of this split (train or test) of the clinical CSV")
 	if err := fs.Parse(args); err != nil {
 		if err == flag.ErrHelp {
 			return err
@@ -47,6 +52,13 @@ func (c *EvaluateCommand) Run(ctx context.Context, args []string) error {
 	}
 	if fs.NArg() != 0 {
 		return usageError("sacrum evaluate: unexpected argument %q", fs.Arg(0))
+	}
+	if *bundle != "" {
+		if *predictions != "" || *outcome != "" || *reference != "" {
+			return usageError("sacrum evaluate: --bundle evaluates the bundle's models; --predictions, --outcome and --reference do not apply")
+		}
+		return c.runBundle(ctx, bundleEvalOptions{dir: *bundle, features: *features, clinical: *clinical,
+			endpoint: *endpoint, split: *split, json: *asJSON, seed: *seed})
 	}
 	if *predictions == "" || *outcome == "" {
 		return usageError("sacrum evaluate: --predictions and --outcome are required")
@@ -244,6 +256,7 @@ func (c *EvaluateCommand) Usage() string {
 Usage:
 
 	sacrum evaluate --predictions P.csv --outcome COL [--reference COL] [--json] [--seed N]
+	sacrum evaluate --bundle DIR --features F --clinical C [--endpoint E] [--split test] [--json]
 
 Every numeric column of P.csv other than the 0/1 outcome is a model's predicted
 probability; text columns (patient IDs) are ignored. For each model: AUC with
@@ -253,6 +266,14 @@ With --reference, every other model is compared with it: paired DeLong test,
 IDI and continuous NRI (Pencina 2008). Needs at least 10 events and 10
 non-events; missing values are an error naming the column and row.
 
+With --bundle, the bundle's clinical, DLR and DLRC models (from sacrum train)
+predict every patient of the features CSV (reader-1 rows) and clinical CSV,
+and each endpoint whose outcome column the clinical CSV has is evaluated as
+above, the DLR and DLRC models against the clinical one: external
+validation. A patient lacking a clinical input gets the DLR-only fallback
+in the dlrc column (as the node does), and the clinical model is then left
+out.
+
 Arguments:
 
 	--predictions FILE  CSV with a header row (required)
@@ -260,11 +281,15 @@ Arguments:
 	--reference COL     the reference model's column, e.g. the clinical model
 	--json              print JSON for machines instead of a table
 	--seed N            bootstrap seed (default 1)
+	--bundle DIR        a bundle written by sacrum train (with --features, --clinical)
+	--endpoint E        with --bundle: asas40 or asas20 only
+	--split S           with --bundle: only the patients whose split column is S
 
 Examples:
 
 	sacrum evaluate --predictions test.csv --outcome asas40
 	sacrum evaluate --predictions test.csv --outcome asas40 --reference clinical --json
+	sacrum evaluate --bundle models/dlrc-synthetic --features ext-features.csv --clinical ext/clinical.csv
 
 Research use only.`
 }

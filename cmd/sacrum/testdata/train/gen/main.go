@@ -26,7 +26,7 @@ import (
 func main() {
 	out := flag.String("out", ".", "directory for features.csv and clinical.csv")
 	n := flag.Int("patients", 140, "patients")
-	noise := flag.Int("noise", 24, "pure-noise features")
+	noise := flag.Int("noise", 14, "pure-noise features")
 	seed := flag.Int64("seed", 3, "cohort seed")
 	flag.Parse()
 	recs := synth.NewCohort(*seed, *n)
@@ -54,7 +54,7 @@ func main() {
 		{"t1_erosion_score", func(r synth.Record) float64 { return 4 * r.Latent.Erosion }, 0.2},
 		{"deep_encoder_1", func(r synth.Record) float64 { return 2*r.Latent.Oedema() - r.Latent.Texture }, 0.05},
 		{"stir_mean_both_copy", func(r synth.Record) float64 { return 301 + 500*r.Latent.Oedema() }, 8},
-		{"stir_mean_irreproducible", func(r synth.Record) float64 { return 300 + 500*r.Latent.Oedema() }, 200},
+		{"stir_mean_irreproducible", func(r synth.Record) float64 { return 300 + 500*r.Latent.Oedema() }, 500},
 		{"constant_feature", func(r synth.Record) float64 { return 1 }, 0},
 	}
 	for k := 0; k < *noise; k++ {
@@ -86,7 +86,7 @@ func main() {
 			row := []string{r.PatientID, strconv.Itoa(reader)}
 			for j, f := range feats {
 				v := base[j] + f.readerNoise*0.3*rng.NormFloat64()
-				row = append(row, strconv.FormatFloat(v, 'g', 8, 64))
+				row = append(row, strconv.FormatFloat(v, 'g', 6, 64))
 			}
 			cw.Write(row)
 		}
