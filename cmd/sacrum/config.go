@@ -24,6 +24,7 @@ type Config struct {
 	Admin        AdminConfig         `yaml:"admin"`
 	Destinations []DestinationConfig `yaml:"destinations"` // serve_store.go
 	Queue        QueueConfig         `yaml:"queue"`        // serve_store.go
+	Pipeline     PipelineConfig      `yaml:"pipeline"`     // pipeline_config.go
 }
 
 // NodeConfig is the DICOM node: the C-ECHO/C-STORE SCP and the identity the SCU uses.
@@ -91,9 +92,10 @@ func DefaultConfig() Config {
 			TransferSyntaxes: append([]string(nil), dimse.DefaultTransferSyntaxes...),
 			SOPClasses:       append([]string(nil), dimse.DefaultSOPClasses...),
 		},
-		Store: StoreConfig{DataDir: "./data", StoreOptions: defaultStoreOptions()},
-		Admin: AdminConfig{Listen: "127.0.0.1:8080", AdminOptions: defaultAdminOptions()},
-		Queue: defaultQueue(),
+		Store:    StoreConfig{DataDir: "./data", StoreOptions: defaultStoreOptions()},
+		Admin:    AdminConfig{Listen: "127.0.0.1:8080", AdminOptions: defaultAdminOptions()},
+		Queue:    defaultQueue(),
+		Pipeline: DefaultPipelineConfig(),
 	}
 }
 
@@ -132,6 +134,9 @@ func (c *Config) Validate() error {
 		return fmt.Errorf("node.max_pdu_length %d is below 4096 (0 = unlimited)", n.MaxPDULength)
 	}
 	if _, err := n.allowEntries(); err != nil {
+		return err
+	}
+	if err := c.Pipeline.Validate(); err != nil {
 		return err
 	}
 	if (n.TLS.Cert == "") != (n.TLS.Key == "") {

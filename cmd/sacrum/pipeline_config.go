@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"math/big"
 	"os"
 	"path/filepath"
@@ -183,4 +184,23 @@ func nodeUID(dataDir string) (string, error) {
 		return "", fmt.Errorf("node UID: %w", err)
 	}
 	return u, nil
+}
+
+// analysisPipeline builds the node pipeline of queue.pipeline "analysis": the configured models, series
+// selection, radiomics settings and bundle, with the node UID of the data directory. The store recognises
+// our result objects by Manufacturer "sacrum" and DeviceSerialNumber = NodeUID().
+func analysisPipeline(cfg Config, log *slog.Logger) (*node.Pipeline, error) {
+	nc, err := cfg.Pipeline.nodeConfig(cfg.Store.DataDir, cfg.Node.AETitle)
+	if err != nil {
+		return nil, err
+	}
+	nc.Logger = log
+	p, err := node.New(nc)
+	if err != nil {
+		nc.Analyzer.Models.Close()
+		return nil, err
+	}
+	log.Info("analysis pipeline", "bundle", nc.Model.Name+" "+nc.Model.Version, "radiomics", nc.Analyzer.Config.RadiomicsName,
+		"clinical_csv_dir", nc.ClinicalCSVDir, "clinical_wait", nc.ClinicalWait, "node_uid", nc.Node.UID)
+	return p, nil
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
 	"github.com/sacrum-dev/sacrum/dimse"
+	"github.com/sacrum-dev/sacrum/pipeline/node"
 	"github.com/sacrum-dev/sacrum/store"
 	"github.com/sacrum-dev/sacrum/store/admin"
 )
@@ -127,8 +128,14 @@ func storeConfig(cfg Config, log *slog.Logger, reg prometheus.Registerer) (store
 		sc.Pipeline = store.InventoryPipeline{Manufacturer: sc.OwnManufacturer, DeviceSerial: sc.OwnDeviceSerial}
 	case "none":
 		sc.Pipeline = nil
+	case "analysis": // pipeline_config.go
+		p, err := analysisPipeline(cfg, log)
+		if err != nil {
+			return store.Config{}, err
+		}
+		sc.Pipeline, sc.OwnDeviceSerial = p, p.NodeUID()
 	default:
-		return store.Config{}, fmt.Errorf("queue.pipeline %q: want inventory or none", q.Pipeline)
+		return store.Config{}, fmt.Errorf("queue.pipeline %q: want analysis, inventory or none", q.Pipeline)
 	}
 	for i, d := range cfg.Destinations {
 		if d.AETitle == "" || len(d.AETitle) > 16 || d.Host == "" || d.Port <= 0 || d.Port > 65535 {
@@ -174,6 +181,9 @@ func serveStore(ctx context.Context, cfg Config, scfg dimse.ServerConfig, ln net
 		return fmt.Errorf("sacrum serve: %w", err)
 	}
 	scfg.Handler = st
+	if np, ok := sc.Pipeline.(*node.Pipeline); ok {
+		np.SetClinicalLookup(st.Clinical) // clinical inputs stored while a study waits for them
+	}
 	scfg.TempDir = st.TempDir() // emptied by store.Open: unacknowledged partial files never survive a restart
 	srv, err := dimse.NewServer(scfg)
 	if err != nil {

@@ -5,8 +5,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"image/png"
 	"log/slog"
 	"maps"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"time"
@@ -41,6 +44,7 @@ type Config struct {
 	Clinical func(accession string) (json.RawMessage, error)
 
 	TopFeatures int              // SHAP contributions per endpoint in the SR and card (default 5)
+	CardPNG     bool             // also write the result card as OutDir/card.png (not a result object)
 	Now         func() time.Time // default time.Now
 	Logger      *slog.Logger     // default: discard
 }
@@ -79,6 +83,15 @@ func New(cfg Config) (*Pipeline, error) {
 	}
 	return &Pipeline{cfg: cfg}, nil
 }
+
+// SetClinicalLookup sets Config.Clinical (the store is opened after the pipeline is built). Call it before
+// the store runs the pipeline.
+func (p *Pipeline) SetClinicalLookup(f func(accession string) (json.RawMessage, error)) {
+	p.cfg.Clinical = f
+}
+
+// NodeUID is the UID written as DeviceSerialNumber: the store recognises routed-back results by it.
+func (p *Pipeline) NodeUID() string { return p.cfg.Node.UID }
 
 // Stage names of Process besides those of study.Analyzer.
 const (
@@ -178,6 +191,11 @@ func (p *Pipeline) Process(ctx context.Context, in *store.StudyInput) (*store.Re
 	if err != nil {
 		return nil, err
 	}
+	if p.cfg.CardPNG {
+		if err := writeCardPNG(filepath.Join(in.OutDir, "card.png"), res); err != nil {
+			return nil, err
+		}
+	}
 	stage(StageReport, time.Since(t0))
 
 	out := &store.Results{Stages: stages}
@@ -192,6 +210,25 @@ func (p *Pipeline) Process(ctx context.Context, in *store.StudyInput) (*store.Re
 	p.cfg.Logger.Info("study analysed", "study_uid", in.StudyUID, "variant", preds[0].Variant,
 		"segmentation", an.LabelSource, "elapsed", p.cfg.Now().Sub(start))
 	return out, nil
+}
+
+func writeCardPNG(path string, r *report.Result) error {
+	img, err := report.RenderCard(r)
+	if err != nil {
+		return err
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return fmt.Errorf("card PNG: %w", err)
+	}
+	err = png.Encode(f, img)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return fmt.Errorf("card PNG %s: %w", path, err)
+	}
+	return nil
 }
 
 // resultClasses are the SOP classes of objects a node writes; only these can be our own objects.
