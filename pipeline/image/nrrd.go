@@ -56,14 +56,7 @@ func ReadNRRDVolume(path string) (*Volume, error) {
 // ReadNRRDLabels reads an NRRD label map; voxel values must be integers in 0…255.
 func ReadNRRDLabels(path string) (*Labels, error) {
 	v, err := ReadNRRDVolume(path)
-	if err != nil {
-		return nil, err
-	}
-	m, err := v.ToLabels()
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
-	}
-	return m, nil
+	return labelsOf(path, v, err)
 }
 
 // DecodeNRRD reads an NRRD stream with an attached data section.

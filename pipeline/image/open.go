@@ -20,6 +20,11 @@ func ReadVolumeFile(path string) (*Volume, error) {
 // ReadLabelsFile reads a label map (integer voxels 0…255) in any format ReadVolumeFile knows.
 func ReadLabelsFile(path string) (*Labels, error) {
 	v, err := ReadVolumeFile(path)
+	return labelsOf(path, v, err)
+}
+
+// labelsOf converts a volume just read from path into a label map.
+func labelsOf(path string, v *Volume, err error) (*Labels, error) {
 	if err != nil {
 		return nil, err
 	}

@@ -2,9 +2,9 @@ package radiomics
 
 import (
 	"fmt"
-	"syscall"
 	"math"
 	"math/rand/v2"
+	"syscall"
 	"testing"
 	"time"
 

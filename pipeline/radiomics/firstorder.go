@@ -61,9 +61,9 @@ func percentile(sorted []float64, p float64) float64 {
 
 // dispersion computes the deviation features shared by stat_* and ih_* on sorted values.
 type dispersion struct {
-	mean, variance, skew, kurt                         float64
-	median, min, max, p10, p25, p75, p90, iqr, rng     float64
-	mad, rmad, medad, cov, qcod, energy, rms, sdSample float64
+	mean, variance, skew, kurt                     float64
+	median, min, max, p10, p25, p75, p90, iqr, rng float64
+	mad, rmad, medad, cov, qcod, energy, rms       float64
 }
 
 func dispersionOf(sorted []float64) dispersion {
@@ -109,34 +109,36 @@ func feature(ibsi, class, py string, v float64, reason string) Feature {
 	return f
 }
 
-// statFeatures computes the IBSI intensity statistics (stat_*, IBSI 3.3) of the intensity-mask values.
-func statFeatures(sorted []float64) []Feature {
-	d := dispersionOf(sorted)
-	kurt := math.NaN()
-	skew := math.NaN()
+// ibsiDispersion returns the features IBSI defines alike for intensities (prefix "stat") and
+// for the intensity histogram (prefix "ih"), in the reference table's order; mode (ih only) goes
+// after the maximum when given.
+func ibsiDispersion(prefix string, d dispersion, mode *float64) []Feature {
+	kurt, skew := math.NaN(), math.NaN()
 	if d.variance > 0 {
 		kurt, skew = d.kurt-3, d.skew
 	}
-	return []Feature{
-		feature("stat_mean", "", "", d.mean, ""),
-		feature("stat_var", "", "", d.variance, ""),
-		feature("stat_skew", "", "", skew, "zero variance"),
-		feature("stat_kurt", "", "", kurt, "zero variance"),
-		feature("stat_median", "", "", d.median, ""),
-		feature("stat_min", "", "", d.min, ""),
-		feature("stat_p10", "", "", d.p10, ""),
-		feature("stat_p90", "", "", d.p90, ""),
-		feature("stat_max", "", "", d.max, ""),
-		feature("stat_iqr", "", "", d.iqr, ""),
-		feature("stat_range", "", "", d.rng, ""),
-		feature("stat_mad", "", "", d.mad, ""),
-		feature("stat_rmad", "", "", d.rmad, ""),
-		feature("stat_medad", "", "", d.medad, ""),
-		feature("stat_cov", "", "", d.cov, "zero mean"),
-		feature("stat_qcod", "", "", d.qcod, "P75 + P25 is zero"),
-		feature("stat_energy", "", "", d.energy, ""),
-		feature("stat_rms", "", "", d.rms, ""),
+	f := func(name string, v float64, reason string) Feature {
+		return feature(prefix+"_"+name, "", "", v, reason)
 	}
+	out := []Feature{
+		f("mean", d.mean, ""), f("var", d.variance, ""), f("skew", skew, "zero variance"),
+		f("kurt", kurt, "zero variance"), f("median", d.median, ""), f("min", d.min, ""),
+		f("p10", d.p10, ""), f("p90", d.p90, ""), f("max", d.max, ""),
+	}
+	if mode != nil {
+		out = append(out, f("mode", *mode, ""))
+	}
+	return append(out,
+		f("iqr", d.iqr, ""), f("range", d.rng, ""), f("mad", d.mad, ""), f("rmad", d.rmad, ""),
+		f("medad", d.medad, ""), f("cov", d.cov, "zero mean"), f("qcod", d.qcod, "P75 + P25 is zero"))
+}
+
+// statFeatures computes the IBSI intensity statistics (stat_*, IBSI 3.3) of the intensity-mask values.
+func statFeatures(sorted []float64) []Feature {
+	d := dispersionOf(sorted)
+	return append(ibsiDispersion("stat", d, nil),
+		feature("stat_energy", "", "", d.energy, ""),
+		feature("stat_rms", "", "", d.rms, ""))
 }
 
 // firstOrderFeatures computes PyRadiomics' firstorder class on the intensity-mask values
@@ -246,35 +248,15 @@ func histogramFeatures(levels []int32, ng int) []Feature {
 			minG, minGL = g, i
 		}
 	}
-	kurt, skew := math.NaN(), math.NaN()
-	if d.variance > 0 {
-		kurt, skew = d.kurt-3, d.skew
-	}
-	return []Feature{
-		feature("ih_mean", "", "", d.mean, ""),
-		feature("ih_var", "", "", d.variance, ""),
-		feature("ih_skew", "", "", skew, "zero variance"),
-		feature("ih_kurt", "", "", kurt, "zero variance"),
-		feature("ih_median", "", "", d.median, ""),
-		feature("ih_min", "", "", d.min, ""),
-		feature("ih_p10", "", "", d.p10, ""),
-		feature("ih_p90", "", "", d.p90, ""),
-		feature("ih_max", "", "", d.max, ""),
-		feature("ih_mode", "", "", float64(mode), ""),
-		feature("ih_iqr", "", "", d.iqr, ""),
-		feature("ih_range", "", "", d.rng, ""),
-		feature("ih_mad", "", "", d.mad, ""),
-		feature("ih_rmad", "", "", d.rmad, ""),
-		feature("ih_medad", "", "", d.medad, ""),
-		feature("ih_cov", "", "", d.cov, "zero mean"),
-		feature("ih_qcod", "", "", d.qcod, "P75 + P25 is zero"),
+	m := float64(mode)
+	return append(ibsiDispersion("ih", d, &m),
 		feature("ih_entropy", "", "", entropy, ""),
 		feature("ih_uniformity", "", "", uniformity, ""),
 		feature("ih_max_grad", "", "", maxG, ""),
 		feature("ih_max_grad_g", "", "", float64(maxGL), ""),
 		feature("ih_min_grad", "", "", minG, ""),
 		feature("ih_min_grad_g", "", "", float64(minGL), ""),
-	}
+	)
 }
 
 // ivhFeatures computes the intensity-volume histogram features (ivh_*, IBSI 3.5) from discretised
