@@ -533,6 +533,9 @@ func emit(out []Feature, names []featureName, vals []float64, class string, ibsi
 			f.Value, f.Reason = vals[i], ""
 			if math.IsNaN(f.Value) || math.IsInf(f.Value, 0) {
 				f.Value, f.Reason = math.NaN(), n.reason
+				if f.Reason == "" {
+					f.Reason = "undefined for this region"
+				}
 			}
 		}
 		if n.ibsi != "" && ibsiAgg != "" {

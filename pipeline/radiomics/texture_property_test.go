@@ -117,3 +117,47 @@ func TestTextureProperties(t *testing.T) {
 		}
 	}
 }
+
+// transposeIK swaps the i and k axes of a region.
+func transposeIK(d *Discretised) *Discretised {
+	s := d.Size
+	t := &Discretised{Size: [3]int{s[2], s[1], s[0]}, Spacing: [3]float64{d.Spacing[2], d.Spacing[1], d.Spacing[0]}, NG: d.NG,
+		Level: make([]int32, len(d.Level)), Morph: make([]bool, len(d.Morph))}
+	for k := 0; k < s[2]; k++ {
+		for j := 0; j < s[1]; j++ {
+			for i := 0; i < s[0]; i++ {
+				src := i + s[0]*(j+s[1]*k)
+				dst := k + s[2]*(j+s[1]*i)
+				t.Level[dst], t.Morph[dst] = d.Level[src], d.Morph[src]
+			}
+		}
+	}
+	return t
+}
+
+// force2Ddimension 2 (slices across i) on a region with i and k swapped equals the default
+// dimension 0 (slices across k) on the original, in both modes (3D features are invariant under
+// the swap anyway).
+func TestForce2DDimension(t *testing.T) {
+	ctx := context.Background()
+	d := randomROI(7, [3]int{12, 10, 7}, 6)
+	for _, ibsi := range []bool{false, true} {
+		opt := pyOptions()
+		opt.IBSI, opt.Force2D = ibsi, true
+		want, err := TextureFeatures(ctx, d, opt)
+		if err != nil {
+			t.Fatal(err)
+		}
+		opt.Force2DDimension = 2
+		got, err := TextureFeatures(ctx, transposeIK(d), opt)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, w := range want {
+			g := got[i]
+			if math.Abs(g.Value-w.Value) > 1e-9*max(1, math.Abs(w.Value)) && !(math.IsNaN(g.Value) && math.IsNaN(w.Value)) {
+				t.Errorf("ibsi=%v %s%s: %g with force2Ddimension 2 on the swapped region, %g with 0", ibsi, w.IBSI, w.PyRadiomics, g.Value, w.Value)
+			}
+		}
+	}
+}
