@@ -174,8 +174,8 @@ func writeStatusTable(w io.Writer, sum *store.Summary, now time.Time) error {
 			results = fmt.Sprintf("%d/%d sent", delivered, len(s.Results))
 		}
 		lastErr := s.LastError
-		if len(lastErr) > 60 {
-			lastErr = lastErr[:57] + "..."
+		if len(lastErr) > 120 {
+			lastErr = lastErr[:117] + "..."
 		}
 		if lastErr == "" {
 			lastErr = "-"
