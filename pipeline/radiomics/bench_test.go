@@ -84,8 +84,16 @@ func BenchmarkExtractOriginal(b *testing.B) { benchmarkExtract(b, benchOriginal)
 // BenchmarkExtractFiltered is acceptance 5b: original + LoG (3 sigmas) + wavelet (8) (≤ 1 s).
 func BenchmarkExtractFiltered(b *testing.B) { benchmarkExtract(b, benchFiltered) }
 
+// BenchmarkExtractIBSI is every IBSI family with all aggregations on the same ROI (Moran's I and
+// Geary's C are exact: all 1.3·10⁹ voxel pairs).
+func BenchmarkExtractIBSI(b *testing.B) {
+	benchmarkExtract(b, "setting: {binWidth: 25, ibsi: {}}\nimageType: {Original: {}}\n")
+}
+
 // BenchmarkExtractFamilies times each family alone on the original image (the per-family split).
+// "none" is the pre-processing alone (validation, cropping, masks), the base of every other line.
 func BenchmarkExtractFamilies(b *testing.B) {
+	b.Run("none", func(b *testing.B) { benchmarkExtract(b, "imageType: {Original: {}}\nfeatureClass: {}\n") })
 	for _, class := range []string{"shape", "firstorder", "glcm", "glrlm", "glszm", "gldm", "ngtdm"} {
 		b.Run(class, func(b *testing.B) {
 			benchmarkExtract(b, fmt.Sprintf("imageType: {Original: {}}\nfeatureClass: {%s: }\n", class))
