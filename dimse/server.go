@@ -228,6 +228,7 @@ type scpAssoc struct {
 	ra       reassembler
 	cur      *incoming
 	sendBuf  []byte
+	w        *bufio.Writer
 }
 
 // incoming is a C-STORE whose dataset is being received.
@@ -461,7 +462,11 @@ func (a *scpAssoc) startStore(ctxID byte, pc acceptedContext, cmd *command) {
 		return
 	}
 	in.f, in.path = f, f.Name()
-	in.w = bufio.NewWriterSize(f, 256<<10)
+	if a.w == nil {
+		a.w = bufio.NewWriterSize(f, 256<<10)
+	}
+	a.w.Reset(f) // one buffer per association, not per instance
+	in.w = a.w
 	err = WriteFileMeta(in.w, FileMeta{
 		MediaStorageSOPClassUID:    cmd.AffectedSOPClassUID,
 		MediaStorageSOPInstanceUID: cmd.AffectedSOPInstanceUID,

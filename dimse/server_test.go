@@ -32,7 +32,7 @@ type testServer struct {
 	tmp  string
 }
 
-func startServer(t *testing.T, mod func(*dimse.ServerConfig)) *testServer {
+func startServer(t testing.TB, mod func(*dimse.ServerConfig)) *testServer {
 	t.Helper()
 	base := t.TempDir()
 	ts := &testServer{dir: filepath.Join(base, "instances"), tmp: filepath.Join(base, "incoming")}
