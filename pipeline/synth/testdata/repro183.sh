@@ -9,7 +9,7 @@ for run in a b; do
 	start=$(date +%s.%N)
 	"$bin" synth --out "$tmp/$run" --patients 183 --seed 1 --quiet >/dev/null
 	end=$(date +%s.%N)
-	echo "run $run: $(echo "$end - $start" | bc) s, $(find "$tmp/$run" -type f | wc -l) files, $(du -sm "$tmp/$run" | cut -f1) MB"
+	echo "run $run: $(awk "BEGIN{printf \"%.1f\", $end - $start}") s, $(find "$tmp/$run" -type f | wc -l) files, $(du -sm "$tmp/$run" | cut -f1) MB"
 done
 if diff -r "$tmp/a" "$tmp/b" >/dev/null; then
 	echo "byte-identical: yes"
