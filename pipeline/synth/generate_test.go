@@ -197,6 +197,7 @@ func TestGenerateErrors(t *testing.T) {
 		{"no out", context.Background(), Options{Patients: 1}, "no output directory"},
 		{"small matrix", context.Background(), Options{Out: t.TempDir(), Patients: 1, Matrix: 63}, "matrix 63"},
 		{"few slices", context.Background(), Options{Out: t.TempDir(), Patients: 1, Slices: 2}, "slices 2"},
+		{"too many voxels", context.Background(), Options{Out: t.TempDir(), Patients: 1, Matrix: 1024, Slices: 40}, "voxels per series"},
 		{"cancelled", ctx, Options{Out: t.TempDir(), Patients: 3, Matrix: 64, Slices: 4}, "context canceled"},
 	}
 	for _, c := range cases {

@@ -34,6 +34,10 @@ func (o ImageOptions) Validate() error {
 	if o.Slices < 4 || o.Slices > 200 {
 		return fmt.Errorf("synth: slices %d: must be 4…200", o.Slices)
 	}
+	// Each worker holds a few float64 copies of a series: keep a patient under ~1 GB.
+	if n := o.Matrix * o.Matrix * o.Slices; n > 1<<25 {
+		return fmt.Errorf("synth: matrix %d × %d slices = %d voxels per series: at most %d", o.Matrix, o.Slices, n, 1<<25)
+	}
 	return nil
 }
 
