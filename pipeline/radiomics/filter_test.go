@@ -466,3 +466,34 @@ func TestLBP3DRamp(t *testing.T) {
 		t.Error("a ramp gives no first-degree response")
 	}
 }
+
+// LBP2D on a ramp along i (the columns of slices across k): the 8 samples at radius 1 are ≥ the
+// centre where cos(2πp/8) ≥ 0, p = 0, 1, 2, 6, 7: uniform code 5 (two changes), default
+// 1+2+4+64+128 = 199, rotation-invariant 31; a constant image gives 8, 255, 255 inside.
+func TestLBP2D(t *testing.T) {
+	ramp := volumeOf([3]int{7, 6, 3}, [3]float64{1, 1, 1}, func(i, j, k int) float64 { return 3 * float64(i) })
+	flat := volumeOf([3]int{7, 6, 3}, [3]float64{1, 1, 1}, func(i, j, k int) float64 { return 4 })
+	for _, c := range []struct {
+		method     string
+		ramp, flat float64
+	}{{"uniform", 5, 8}, {"default", 199, 255}, {"ror", 31, 255}} {
+		for _, in := range []struct {
+			v    *image.Volume
+			want float64
+		}{{ramp, c.ramp}, {flat, c.flat}} {
+			fi, err := LBP2D(context.Background(), in.v, LBP2DOptions{Method: c.method})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if fi.Name != "lbp-2D" {
+				t.Errorf("name %q", fi.Name)
+			}
+			if got := fi.Image.At(3, 2, 1); got != in.want {
+				t.Errorf("%s: code %g, want %g", c.method, got, in.want)
+			}
+		}
+	}
+	if _, err := LBP2D(context.Background(), flat, LBP2DOptions{Method: "var"}); err == nil {
+		t.Error("LBP2D method var: no error")
+	}
+}
