@@ -109,6 +109,7 @@ func TestStoreRoundTrip(t *testing.T) {
 	}{
 		{"explicit, server max 4096", 4096, 0, dimse.ExplicitVRLittleEndian},
 		{"implicit, default max", 0, 4096, dimse.ImplicitVRLittleEndian},
+		{"deflated, stored as received", 8192, 0, dimse.DeflatedExplicitVRLittleEndian},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

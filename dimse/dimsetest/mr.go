@@ -8,6 +8,7 @@ package dimsetest
 
 import (
 	"bufio"
+	"compress/flate"
 	"encoding/binary"
 	"fmt"
 	"math/big"
@@ -28,7 +29,7 @@ type MR struct {
 	SOPInstanceUID    string
 	FrameOfReference  string
 	InstanceNumber    int
-	TransferSyntax    string // ExplicitVRLittleEndian (default) or ImplicitVRLittleEndian
+	TransferSyntax    string // ExplicitVRLittleEndian (default), ImplicitVRLittleEndian or DeflatedExplicitVRLittleEndian
 	Seed              uint64 // varies the pixel pattern
 }
 
@@ -105,7 +106,17 @@ func (m MR) WriteFile(path string) error {
 		TransferSyntaxUID: ts, ImplementationClassUID: "2.25.191115852292659761277751096829700997445",
 		ImplementationVersionName: "SACRUM_TEST",
 	})
-	if err == nil {
+	if err == nil && ts == dimse.DeflatedExplicitVRLittleEndian {
+		// PS3.5 A.5: the dataset (not the meta group) is deflated (RFC 1951, no zlib header).
+		var fw *flate.Writer
+		fw, err = flate.NewWriter(w, flate.DefaultCompression)
+		if err == nil {
+			err = m.writeDataset(bufio.NewWriter(fw), false)
+		}
+		if err == nil {
+			err = fw.Close()
+		}
+	} else if err == nil {
 		err = m.writeDataset(w, ts == dimse.ImplicitVRLittleEndian)
 	}
 	if err == nil {
@@ -189,7 +200,7 @@ func (m MR) writeDataset(w *bufio.Writer, implicit bool) error {
 			return err
 		}
 	}
-	return nil
+	return w.Flush()
 }
 
 func appendHeader(b []byte, tag uint32, vr string, n uint32, implicit bool) []byte {
