@@ -87,11 +87,15 @@ func ExtractContext(ctx context.Context, img *image.Volume, mask *image.Labels, 
 	if len(img.Data) != img.Len() || len(mask.Data) != mask.Len() {
 		return nil, fmt.Errorf("radiomics: image or mask data do not match their size")
 	}
+	if err := mask.Grid.Validate(); err != nil {
+		return nil, fmt.Errorf("radiomics: mask: %w", err)
+	}
 	if !img.SameGrid(mask.Grid, s.GeometryTolerance) {
-		if !s.CorrectMask || !mask.SameGrid(img.Grid, 1e-3) && img.Size != mask.Size {
-			return nil, fmt.Errorf("radiomics: mask grid (size %v, spacing %v, origin %v) differs from image grid (size %v, spacing %v, origin %v): %w",
+		if !s.CorrectMask {
+			return nil, fmt.Errorf("radiomics: mask grid (size %v, spacing %v, origin %v) differs from image grid (size %v, spacing %v, origin %v); set correctMask: true to resample the mask: %w",
 				mask.Size, mask.Spacing, mask.Origin, img.Size, img.Spacing, img.Origin, image.ErrGridMismatch)
 		}
+		mask = resampleLabels(mask, img.Grid)
 	}
 	for i, x := range img.Data {
 		if math.IsNaN(x) || math.IsInf(x, 0) {

@@ -235,3 +235,35 @@ func TestResegmentation(t *testing.T) {
 		}
 	}
 }
+
+// TestCorrectMask: a mask on a grid of half the spacing, shifted by half a voxel, is resampled
+// onto the image grid (nearest neighbour in patient coordinates) when correctMask is set.
+func TestCorrectMask(t *testing.T) {
+	img, mask := block([3]float64{2, 2, 2})
+	fine := image.NewLabels(image.Grid{Size: [3]int{8, 8, 8}, Spacing: [3]float64{1, 1, 1},
+		Origin: [3]float64{-0.5, -0.5, -0.5}, Direction: mask.Direction})
+	for k := 0; k < 8; k++ {
+		for j := 0; j < 8; j++ {
+			for i := 0; i < 8; i++ {
+				// Coarse voxel c (centre 2c mm) maps to fine index 2c+1: the block 1…2 is fine 3…5.
+				if i >= 2 && i <= 5 && j >= 2 && j <= 5 && k >= 2 && k <= 5 {
+					fine.Data[fine.Index(i, j, k)] = 1
+				}
+			}
+		}
+	}
+	if _, err := Extract(img, fine, 1, DefaultSettings()); !errors.Is(err, image.ErrGridMismatch) {
+		t.Fatalf("without correctMask: err = %v, want a grid mismatch", err)
+	}
+	s := mustSettings(t, "setting: {correctMask: true}\nfeatureClass: {shape: [VoxelVolume], firstorder: [Mean]}")
+	res, err := Extract(img, fine, 1, s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := lookup(t, res, NamingPyRadiomics, "original_shape_VoxelVolume"); got != 64 {
+		t.Errorf("VoxelVolume = %v, want 8 voxels × 8 mm³", got)
+	}
+	if got := lookup(t, res, NamingPyRadiomics, "original_firstorder_Mean"); got != 4.5 {
+		t.Errorf("Mean = %v, want 4.5", got)
+	}
+}

@@ -215,6 +215,36 @@ func resample(img *image.Volume, mask []bool, lo, hi [3]int, s Settings) (region
 	return out, nil
 }
 
+// resampleLabels maps a label map onto grid g by nearest neighbour in patient coordinates
+// (PyRadiomics correctMask); voxels of g outside the mask's extent get label 0.
+func resampleLabels(m *image.Labels, g image.Grid) *image.Labels {
+	out := image.NewLabels(g)
+	// Inverse of the mask's index → LPS map: the direction is orthonormal, so its inverse is its
+	// transpose; divide by the spacing afterwards.
+	d := m.Direction
+	for k := 0; k < g.Size[2]; k++ {
+		for j := 0; j < g.Size[1]; j++ {
+			for i := 0; i < g.Size[0]; i++ {
+				p := g.Point(float64(i), float64(j), float64(k))
+				rel := [3]float64{p[0] - m.Origin[0], p[1] - m.Origin[1], p[2] - m.Origin[2]}
+				var idx [3]int
+				inside := true
+				for a := 0; a < 3; a++ {
+					c := (d[a]*rel[0] + d[3+a]*rel[1] + d[6+a]*rel[2]) / m.Spacing[a]
+					idx[a] = int(math.Floor(c + 0.5))
+					if idx[a] < 0 || idx[a] >= m.Size[a] {
+						inside = false
+					}
+				}
+				if inside {
+					out.Data[g.Index(i, j, k)] = m.Data[m.Index(idx[0], idx[1], idx[2])]
+				}
+			}
+		}
+	}
+	return out
+}
+
 // kernel returns the source taps and weights for continuous index x on an axis of n voxels; ok is
 // false outside the image (x < -0.5 or x > n-0.5), where the value is 0 as in SimpleITK.
 type kernel func(x float64, n int) (idx []int, w []float64, ok bool)
