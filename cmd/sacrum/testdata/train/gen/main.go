@@ -27,6 +27,7 @@ func main() {
 	out := flag.String("out", ".", "directory for features.csv and clinical.csv")
 	n := flag.Int("patients", 140, "patients")
 	noise := flag.Int("noise", 14, "pure-noise features")
+	derived := flag.Int("derived", 0, "extra features derived from the imaging latents with noise (for benchmarks)")
 	seed := flag.Int64("seed", 3, "cohort seed")
 	flag.Parse()
 	recs := synth.NewCohort(*seed, *n)
@@ -56,6 +57,16 @@ func main() {
 		{"stir_mean_both_copy", func(r synth.Record) float64 { return 301 + 500*r.Latent.Oedema() }, 8},
 		{"stir_mean_irreproducible", func(r synth.Record) float64 { return 300 + 500*r.Latent.Oedema() }, 500},
 		{"constant_feature", func(r synth.Record) float64 { return 1 }, 0},
+	}
+	latents := []func(r synth.Record) float64{
+		func(r synth.Record) float64 { return r.Latent.Oedema() },
+		func(r synth.Record) float64 { return r.Latent.Texture },
+		func(r synth.Record) float64 { return r.Latent.FatMetaplasia },
+		func(r synth.Record) float64 { return r.Latent.Erosion },
+	}
+	for k := 0; k < *derived; k++ {
+		l, scale := latents[k%len(latents)], 0.02+0.3*float64(k%17)/16
+		feats = append(feats, feat{fmt.Sprintf("derived_%04d", k), func(r synth.Record) float64 { return math.Exp(2 * l(r)) }, scale})
 	}
 	for k := 0; k < *noise; k++ {
 		feats = append(feats, feat{fmt.Sprintf("noise_%02d", k), func(synth.Record) float64 { return 0 }, 0.2})
