@@ -103,8 +103,8 @@
 //	 Column/Row
 //	asphericity, centre of mass   yes (OMBB: smallest box with a    —                                         IBSI mode only
 //	 shift, AABB/OMBB/AEE/MVEE/   face on a hull face; MVEE:
-//	 hull densities, integrated   Khachiyan; Moran/Geary exact,
-//	 intensity, Moran's I,        all pairs)
+//	 hull densities, integrated   Khachiyan; Moran/Geary exact
+//	 intensity, Moran's I,        over all pairs, by FFT)
 //	 Geary's C
 //	shape2D                       —                                 MeshSurface, Perimeter, … (force2D)       no
 //	GLCM                          per aggregation 2D/2.5D/3D,       3D, per-direction matrices averaged       cm_*_3D_avg where equal

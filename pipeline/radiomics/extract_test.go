@@ -1,6 +1,7 @@
 package radiomics
 
 import (
+	"context"
 	"errors"
 	"math"
 	"strings"
@@ -265,5 +266,23 @@ func TestCorrectMask(t *testing.T) {
 	}
 	if got := lookup(t, res, NamingPyRadiomics, "original_firstorder_Mean"); got != 4.5 {
 		t.Errorf("Mean = %v, want 4.5", got)
+	}
+}
+
+// TestAutocorrelationFFTEqualsPairs: the FFT evaluation of Moran's I and Geary's C equals the
+// direct sum over all voxel pairs.
+func TestAutocorrelationFFTEqualsPairs(t *testing.T) {
+	size := [3]int{14, 11, 6}
+	n := size[0] * size[1] * size[2]
+	s := shapeInput{size: size, spacing: [3]float64{0.8, 1.1, 3}, morph: make([]bool, n), inten: make([]bool, n), img: make([]float64, n)}
+	for i := range s.img {
+		s.img[i] = math.Sin(float64(i)*0.7) * float64(i%7)
+		s.inten[i] = (i*7919)%10 < 7
+		s.morph[i] = s.inten[i]
+	}
+	m1, g1 := autocorrelationPairs(context.Background(), s)
+	m2, g2 := autocorrelationFFT(context.Background(), s)
+	if math.Abs(m1-m2) > 1e-9*math.Abs(m1) || math.Abs(g1-g2) > 1e-9*math.Abs(g1) {
+		t.Errorf("pairs: I=%v C=%v; FFT: I=%v C=%v", m1, g1, m2, g2)
 	}
 }

@@ -7,6 +7,8 @@ import (
 	"sort"
 	"sync"
 
+	"github.com/sacrum-dev/sacrum/pipeline/image"
+	"gonum.org/v1/gonum/dsp/fourier"
 	"gonum.org/v1/gonum/mat"
 )
 
@@ -445,8 +447,26 @@ func minimumVolumeEllipsoid(p [][3]float64) ([3]float64, bool) {
 }
 
 // spatialAutocorrelation computes Moran's I and Geary's C over the intensity-mask voxels with
-// inverse-distance weights (IBSI 3.1.28–29), exactly (all pairs), in parallel.
+// inverse-distance weights (IBSI 3.1.28–29), exactly: over all pairs directly for small ROIs, and
+// through FFT correlations summed over every voxel offset for large ones.
 func spatialAutocorrelation(ctx context.Context, s shapeInput) (moran, geary float64) {
+	var n int
+	for _, in := range s.inten {
+		if in {
+			n++
+		}
+	}
+	if n < 2 {
+		return math.NaN(), math.NaN()
+	}
+	if n <= 3000 {
+		return autocorrelationPairs(ctx, s)
+	}
+	return autocorrelationFFT(ctx, s)
+}
+
+// autocorrelationPairs sums over all voxel pairs (in parallel).
+func autocorrelationPairs(ctx context.Context, s shapeInput) (moran, geary float64) {
 	var pos [][3]float64
 	var val []float64
 	for i, in := range s.inten {
@@ -456,9 +476,6 @@ func spatialAutocorrelation(ctx context.Context, s shapeInput) (moran, geary flo
 		}
 	}
 	n := len(val)
-	if n < 2 {
-		return math.NaN(), math.NaN()
-	}
 	var mean float64
 	for _, x := range val {
 		mean += x
@@ -501,8 +518,154 @@ func spatialAutocorrelation(ctx context.Context, s shapeInput) (moran, geary flo
 	if ss == 0 {
 		return math.NaN(), math.NaN()
 	}
-	// Sums over ordered pairs are twice the sums over i<j; the factor cancels in I and halves in C.
-	moran = float64(n) / w * mi / ss
-	geary = float64(n-1) / (2 * w) * gc / ss
-	return moran, geary
+	// Sums over ordered pairs are twice the sums over i<j; the factor cancels in I and C.
+	return float64(n) / w * mi / ss, float64(n-1) / (2 * w) * gc / ss
+}
+
+// autocorrelationFFT evaluates the pair sums through correlations over offsets o:
+// W = Σ_o w(o)·Cmm(o), Σ w zᵢzⱼ = Σ_o w(o)·Czz(o) and Σ w (zᵢ−zⱼ)² = 2 Σ_o w(o)·Cqm(o) − 2 Σ w zᵢzⱼ,
+// with m the mask, z the centred intensities, q = z² and w(o) = 1/‖o‖ (mm).
+func autocorrelationFFT(ctx context.Context, s shapeInput) (moran, geary float64) {
+	lo, hi, n := bbox(image.Grid{Size: s.size}, func(i int) bool { return s.inten[i] })
+	var mean float64
+	for i, in := range s.inten {
+		if in {
+			mean += s.img[i]
+		}
+	}
+	mean /= float64(n)
+	var box, size [3]int
+	for a := 0; a < 3; a++ {
+		box[a] = hi[a] - lo[a] + 1
+		size[a] = fftSize(2*box[a] - 1)
+	}
+	total := size[0] * size[1] * size[2]
+	mz := make([]complex128, total) // m + i·z
+	qm := make([]complex128, total) // q
+	var ss float64
+	for k := lo[2]; k <= hi[2]; k++ {
+		for j := lo[1]; j <= hi[1]; j++ {
+			for i := lo[0]; i <= hi[0]; i++ {
+				src := i + s.size[0]*(j+s.size[1]*k)
+				if !s.inten[src] {
+					continue
+				}
+				z := s.img[src] - mean
+				ss += z * z
+				dst := (i - lo[0]) + size[0]*((j-lo[1])+size[1]*(k-lo[2]))
+				mz[dst] = complex(1, z)
+				qm[dst] = complex(z*z, 0)
+			}
+		}
+	}
+	if ss == 0 {
+		return math.NaN(), math.NaN()
+	}
+	fft3(mz, size, false)
+	fft3(qm, size, false)
+	// Spectra of m and z from the packed transform (both real): M(k) = (P(k) + conj P(−k))/2,
+	// Z(k) = (P(k) − conj P(−k))/(2i).
+	c1 := make([]complex128, total) // Cmm + i·Czz
+	c2 := make([]complex128, total) // Cqm
+	for k := 0; k < size[2]; k++ {
+		for j := 0; j < size[1]; j++ {
+			for i := 0; i < size[0]; i++ {
+				x := i + size[0]*(j+size[1]*k)
+				nx := (size[0]-i)%size[0] + size[0]*((size[1]-j)%size[1]+size[1]*((size[2]-k)%size[2]))
+				p, pn := mz[x], cmplxConj(mz[nx])
+				mk := (p + pn) / 2
+				zk := (p - pn) / complex(0, 2)
+				c1[x] = cmplxConj(mk)*mk + complex(0, 1)*cmplxConj(zk)*zk
+				c2[x] = cmplxConj(qm[x]) * mk
+			}
+		}
+		if ctx.Err() != nil {
+			return math.NaN(), math.NaN()
+		}
+	}
+	fft3(c1, size, true)
+	fft3(c2, size, true)
+	var w, sI, sQ float64
+	for k := 0; k < size[2]; k++ {
+		ok := signedOffset(k, size[2], box[2])
+		for j := 0; j < size[1]; j++ {
+			oj := signedOffset(j, size[1], box[1])
+			for i := 0; i < size[0]; i++ {
+				oi := signedOffset(i, size[0], box[0])
+				if oi == math.MaxInt || oj == math.MaxInt || ok == math.MaxInt || (oi == 0 && oj == 0 && ok == 0) {
+					continue
+				}
+				d := [3]float64{float64(oi) * s.spacing[0], float64(oj) * s.spacing[1], float64(ok) * s.spacing[2]}
+				wt := 1 / norm3(d)
+				x := i + size[0]*(j+size[1]*k)
+				w += wt * real(c1[x])
+				sI += wt * imag(c1[x])
+				sQ += wt * real(c2[x])
+			}
+		}
+	}
+	gc := 2*sQ - 2*sI
+	return float64(n) / w * sI / ss, float64(n-1) / (2 * w) * gc / ss
+}
+
+func cmplxConj(c complex128) complex128 { return complex(real(c), -imag(c)) }
+
+// signedOffset maps an FFT index to its offset, or MaxInt when no voxel pair has that offset.
+func signedOffset(i, size, box int) int {
+	if i < box {
+		return i
+	}
+	if i > size-box {
+		return i - size
+	}
+	return math.MaxInt
+}
+
+// fftSize is the smallest 2^a·3^b·5^c ≥ n.
+func fftSize(n int) int {
+	for m := max(n, 1); ; m++ {
+		r := m
+		for _, f := range []int{2, 3, 5} {
+			for r%f == 0 {
+				r /= f
+			}
+		}
+		if r == 1 {
+			return m
+		}
+	}
+}
+
+// fft3 transforms data (size[0] fastest) in place along the three axes; inverse is normalised.
+func fft3(data []complex128, size [3]int, inverse bool) {
+	stride := [3]int{1, size[0], size[0] * size[1]}
+	for a := 0; a < 3; a++ {
+		n := size[a]
+		if n == 1 {
+			continue
+		}
+		f := fourier.NewCmplxFFT(n)
+		line := make([]complex128, n)
+		out := make([]complex128, n)
+		b, c := (a+1)%3, (a+2)%3
+		for y := 0; y < size[c]; y++ {
+			for x := 0; x < size[b]; x++ {
+				start := x*stride[b] + y*stride[c]
+				for t := 0; t < n; t++ {
+					line[t] = data[start+t*stride[a]]
+				}
+				if inverse {
+					f.Sequence(out, line)
+				} else {
+					f.Coefficients(out, line)
+				}
+				for t := 0; t < n; t++ {
+					if inverse {
+						out[t] /= complex(float64(n), 0)
+					}
+					data[start+t*stride[a]] = out[t]
+				}
+			}
+		}
+	}
 }
