@@ -47,9 +47,11 @@ type texGrid struct {
 	coord   [3][]int16 // bounding-box coordinates of every ROI voxel
 
 	ng       int
-	nv       int    // voxels in the intensity mask
-	maxLevel int    // highest grey level present (PyRadiomics' Ng)
-	present  []bool // present[l] for l in 1…ng
+	nv       int     // voxels in the intensity mask
+	maxLevel int     // highest grey level present (PyRadiomics' Ng)
+	present  []bool  // present[l] for l in 1…ng
+	levels   []int32 // the grey levels present, ascending: the rows of the GLCM and GLRLM
+	row      []int32 // row[l]: the matrix row of grey level l (−1 when absent)
 }
 
 func newTexGrid(d *Discretised, pad int) (*texGrid, error) {
@@ -110,6 +112,14 @@ func newTexGrid(d *Discretised, pad int) (*texGrid, error) {
 		g.morph = make([]bool, n)
 		for i, l := range d.Level {
 			g.morph[i] = l > 0
+		}
+	}
+	g.row = make([]int32, d.NG+1)
+	for l := range g.row {
+		g.row[l] = -1
+		if g.present[l] {
+			g.row[l] = int32(len(g.levels))
+			g.levels = append(g.levels, int32(l))
 		}
 	}
 	for a := 0; a < 3; a++ {

@@ -38,22 +38,22 @@ var glcmNames = []featureName{
 }
 
 // glcmCounts counts co-occurring grey levels for every unit (slice along sliceAxis, or the volume)
-// and direction: m[a-1][b-1] counts voxels of level a whose neighbour at +offset has level b.
+// and direction: m[row(a)][row(b)] counts voxels of level a whose neighbour at +offset has level
+// b. Rows and columns are the grey levels present (g.levels), as PyRadiomics keeps them.
 func (g *texGrid) glcmCounts(dirs [][3]int, sliceAxis int) *dirMatrices {
-	ng := g.ng
+	ng := len(g.levels)
 	x := newDirMatrices(g.units(sliceAxis), len(dirs), ng*ng)
 	nd := len(dirs)
 	offs := make([]int, nd)
 	for d, o := range dirs {
 		offs[d] = g.offset(o)
 	}
-	lv := g.lv
+	lv, row := g.lv, g.row
 	for n, v := range g.vox {
-		a := int(lv[v])
-		base := g.unit(n, sliceAxis)*nd*x.size + (a-1)*ng - 1
+		base := g.unit(n, sliceAxis)*nd*x.size + int(row[lv[v]])*ng
 		for d, off := range offs {
-			if b := int(lv[int(v)+off]); b != 0 {
-				x.m[base+d*x.size+b]++
+			if b := lv[int(v)+off]; b != 0 {
+				x.m[base+d*x.size+int(row[b])]++
 			}
 		}
 	}
@@ -82,8 +82,11 @@ type glcmConvention struct {
 	nLevels int     // grey levels present in the ROI (PyRadiomics MCC: a single one gives 1)
 }
 
-// glcmFeatures computes the features of one GLCM of counts (ng × ng); nil when it is empty.
-func glcmFeatures(counts []float64, ng int, cv glcmConvention) []float64 {
+// glcmFeatures computes the features of one GLCM of counts whose rows and columns are the grey
+// levels in levels (ng × ng); nil when it is empty.
+func glcmFeatures(counts []float64, levels []int32, cv glcmConvention) []float64 {
+	ng := len(levels)
+	top := int(levels[ng-1])
 	total := sum(counts)
 	if total == 0 {
 		return nil
@@ -98,8 +101,8 @@ func glcmFeatures(counts []float64, ng int, cv glcmConvention) []float64 {
 	}
 	px := make([]float64, ng)
 	py := make([]float64, ng)
-	pSum := make([]float64, 2*ng+1) // index i+j (levels 1-based)
-	pDiff := make([]float64, ng)
+	pSum := make([]float64, 2*top+1) // index i+j
+	pDiff := make([]float64, top)    // index |i−j|
 	var jointMax, mux, muy, jointEntr, energy, contrast, dissim, autoCorr, invVar float64
 	for a := 0; a < ng; a++ {
 		for b := 0; b < ng; b++ {
@@ -107,11 +110,11 @@ func glcmFeatures(counts []float64, ng int, cv glcmConvention) []float64 {
 			if v == 0 {
 				continue
 			}
-			i, j := float64(a+1), float64(b+1)
+			i, j := float64(levels[a]), float64(levels[b])
 			px[a] += v
 			py[b] += v
-			pSum[a+b+2] += v
-			k := abs(a - b)
+			pSum[levels[a]+levels[b]] += v
+			k := abs(int(levels[a] - levels[b]))
 			pDiff[k] += v
 			jointMax = max(jointMax, v)
 			mux += i * v
@@ -133,7 +136,7 @@ func glcmFeatures(counts []float64, ng int, cv glcmConvention) []float64 {
 			if v == 0 {
 				continue
 			}
-			i, j := float64(a+1), float64(b+1)
+			i, j := float64(levels[a]), float64(levels[b])
 			jointVar += (i - mux) * (i - mux) * v
 			cov += (i - mux) * (j - muy) * v
 			s := i + j - mux - muy
@@ -145,7 +148,7 @@ func glcmFeatures(counts []float64, ng int, cv glcmConvention) []float64 {
 	}
 	var hx, hy, hxy2 float64
 	for a := 0; a < ng; a++ {
-		i := float64(a + 1)
+		i := float64(levels[a])
 		if px[a] > 0 {
 			hx -= px[a] * math.Log2(px[a]+e)
 			sigx2 += (i - mux) * (i - mux) * px[a]
@@ -279,27 +282,17 @@ func glcmFamily(ctx context.Context, g *texGrid, c textureConfig) ([]Feature, er
 		cv := glcmConvention{ngNorm: float64(g.ng)}
 		return ibsiDirectional(ctx, c, glcmNames, "glcm", func(axis int) (*dirMatrices, func([]float64) []float64) {
 			x := g.glcmCounts(g.directions(c.dists, axis, false), axis)
-			x.symmetrise(g.ng)
-			return x, func(m []float64) []float64 { return glcmFeatures(m, g.ng, cv) }
+			x.symmetrise(len(g.levels))
+			return x, func(m []float64) []float64 { return glcmFeatures(m, g.levels, cv) }
 		})
 	}
 	dirs := g.directions(c.dists, c.pyGeometry(), true)
 	x := g.glcmCounts(dirs, -1) // PyRadiomics merges the slices of a 2D extraction per angle
 	if c.symmetric {
-		x.symmetrise(g.ng)
+		x.symmetrise(len(g.levels))
 	}
-	cv := glcmConvention{py: true, ngNorm: float64(g.maxLevel), nLevels: countTrue(g.present)}
-	f := func(m []float64) []float64 { return glcmFeatures(m, g.ng, cv) }
+	cv := glcmConvention{py: true, ngNorm: float64(g.maxLevel), nLevels: len(g.levels)}
+	f := func(m []float64) []float64 { return glcmFeatures(m, g.levels, cv) }
 	vals := pyDirectional(c, g, x, dirs, len(glcmNames), true, f)
 	return emit(nil, glcmNames, vals, "glcm", false, c.pyDirectionalTag(), true), nil
-}
-
-func countTrue(b []bool) int {
-	n := 0
-	for _, v := range b {
-		if v {
-			n++
-		}
-	}
-	return n
 }

@@ -27,12 +27,12 @@ var glrlmNames = []featureName{
 var glrlmPick = []int{zSE, zLE, zLG, zHG, zSLG, zSHG, zLLG, zLHG, zGLNU, zGLNUNorm, zJNU, zJNUNorm, zPerc, zGLVar, zJVar, zEntr}
 
 // glrlmCounts counts the runs along every direction, per unit (the slice of the run, or the
-// volume): m[(level-1)*maxLen + length-1]. A run is a maximal sequence of ROI voxels of one grey
+// volume): m[row(level)*maxLen + length-1], rows the grey levels present (g.levels). A run is a maximal sequence of ROI voxels of one grey
 // level along a line; voxels outside the ROI end it. multi[d] reports whether some line along
 // direction d holds two or more ROI voxels (PyRadiomics drops directions where none does).
 func (g *texGrid) glrlmCounts(dirs [][3]int, sliceAxis int) (x *dirMatrices, maxLen int, multi []bool) {
 	maxLen = max(g.extent(0), g.extent(1), g.extent(2))
-	x = newDirMatrices(g.units(sliceAxis), len(dirs), g.ng*maxLen)
+	x = newDirMatrices(g.units(sliceAxis), len(dirs), len(g.levels)*maxLen)
 	multi = make([]bool, len(dirs))
 	lv := g.lv
 	for d, o := range dirs {
@@ -49,7 +49,7 @@ func (g *texGrid) glrlmCounts(dirs [][3]int, sliceAxis int) (x *dirMatrices, max
 			if run > 1 {
 				multi[d] = true
 			}
-			x.at(g.unit(n, sliceAxis), d)[int(a-1)*maxLen+run-1]++
+			x.at(g.unit(n, sliceAxis), d)[int(g.row[a])*maxLen+run-1]++
 		}
 		if !multi[d] {
 			multi[d] = g.lineHoldsTwo(o)
@@ -80,13 +80,13 @@ func (g *texGrid) lineHoldsTwo(o [3]int) bool {
 	return false
 }
 
-// runEntries converts a dense run length matrix to entries.
-func runEntries(m []float64, ng, maxLen int) []ijEntry {
+// runEntries converts a dense run length matrix (rows: levels) to entries.
+func runEntries(m []float64, levels []int32, maxLen int) []ijEntry {
 	var e []ijEntry
-	for a := 0; a < ng; a++ {
+	for a, l := range levels {
 		for r := 0; r < maxLen; r++ {
 			if v := m[a*maxLen+r]; v != 0 {
-				e = append(e, ijEntry{int32(a + 1), int32(r + 1), v})
+				e = append(e, ijEntry{l, int32(r + 1), v})
 			}
 		}
 	}
@@ -95,8 +95,8 @@ func runEntries(m []float64, ng, maxLen int) []ijEntry {
 
 // runFeatures computes the GLRLM features of one dense matrix; the percentage divides by Σ n·j,
 // the voxels covered by the runs (the ROI size, times the directions for a merged matrix).
-func runFeatures(m []float64, ng, maxLen int, py bool) []float64 {
-	e := runEntries(m, ng, maxLen)
+func runFeatures(m []float64, levels []int32, maxLen int, py bool) []float64 {
+	e := runEntries(m, levels, maxLen)
 	nv := 0.0
 	for _, x := range e {
 		nv += x.n * float64(x.j)
@@ -122,7 +122,7 @@ func glrlmFamily(ctx context.Context, g *texGrid, c textureConfig) ([]Feature, e
 	if c.ibsi {
 		return ibsiDirectional(ctx, c, glrlmNames, "glrlm", func(axis int) (*dirMatrices, func([]float64) []float64) {
 			x, maxLen, _ := g.glrlmCounts(g.directions([]int{1}, axis, false), axis)
-			return x, func(m []float64) []float64 { return runFeatures(m, g.ng, maxLen, false) }
+			return x, func(m []float64) []float64 { return runFeatures(m, g.levels, maxLen, false) }
 		})
 	}
 	dirs := g.directions([]int{1}, c.pyGeometry(), true) // PyRadiomics runs use unit steps
@@ -132,7 +132,7 @@ func glrlmFamily(ctx context.Context, g *texGrid, c textureConfig) ([]Feature, e
 			clear(x.at(0, di)) // PyRadiomics: only runs of one voxel along this angle
 		}
 	}
-	f := func(m []float64) []float64 { return runFeatures(m, g.ng, maxLen, true) }
+	f := func(m []float64) []float64 { return runFeatures(m, g.levels, maxLen, true) }
 	vals := pyDirectional(c, g, x, dirs, len(glrlmNames), false, f)
 	return emit(nil, glrlmNames, vals, "glrlm", false, c.pyDirectionalTag(), true), nil
 }

@@ -36,10 +36,10 @@ func (g *texGrid) ngldm(dists []int, sliceAxis, alpha int) *zoneSet {
 	nb := neighbourhood(dists, sliceAxis)
 	nu := g.units(sliceAxis)
 	z := &zoneSet{e: make([][]ijEntry, nu), nv: make([]float64, nu)}
-	counts := make([][]float64, nu) // (level) × (dependence 1…len(nb)+1)
+	counts := make([][]float64, nu) // (row of the level) × (dependence 1…len(nb)+1)
 	w := len(nb) + 1
 	for u := range counts {
-		counts[u] = make([]float64, (g.ng+1)*w)
+		counts[u] = make([]float64, len(g.levels)*w)
 	}
 	offs := make([]int, len(nb))
 	for i, o := range nb {
@@ -55,14 +55,14 @@ func (g *texGrid) ngldm(dists []int, sliceAxis, alpha int) *zoneSet {
 			}
 		}
 		u := g.unit(n, sliceAxis)
-		counts[u][l*w+dep]++
+		counts[u][int(g.row[l])*w+dep]++
 		z.nv[u]++
 	}
 	for u := range counts {
-		for l := 1; l <= g.ng; l++ {
+		for r, l := range g.levels {
 			for dep := 0; dep < w; dep++ {
-				if v := counts[u][l*w+dep]; v != 0 {
-					z.e[u] = append(z.e[u], ijEntry{int32(l), int32(dep + 1), v})
+				if v := counts[u][r*w+dep]; v != 0 {
+					z.e[u] = append(z.e[u], ijEntry{l, int32(dep + 1), v})
 				}
 			}
 		}

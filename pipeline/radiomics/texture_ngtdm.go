@@ -15,7 +15,8 @@ var ngtdmNames = []featureName{
 	{"ngt_strength", "Strength", "no grey tone difference (uniform region)"},
 }
 
-// ngtdmUnit holds, per grey level, n_i (voxels) and s_i (Σ |i − neighbourhood mean|).
+// ngtdmUnit holds, per grey level present (the rows of g.levels), n_i (voxels) and
+// s_i (Σ |i − neighbourhood mean|).
 type ngtdmUnit struct{ n, s []float64 }
 
 // ngtdm builds the matrices per unit. A voxel's neighbourhood is its ROI neighbours at the given
@@ -25,7 +26,7 @@ func (g *texGrid) ngtdm(dists []int, sliceAxis int, countIsolated bool) []ngtdmU
 	nb := neighbourhood(dists, sliceAxis)
 	units := make([]ngtdmUnit, g.units(sliceAxis))
 	for u := range units {
-		units[u] = ngtdmUnit{n: make([]float64, g.ng+1), s: make([]float64, g.ng+1)}
+		units[u] = ngtdmUnit{n: make([]float64, len(g.levels)), s: make([]float64, len(g.levels))}
 	}
 	offs := make([]int, len(nb))
 	for i, o := range nb {
@@ -44,26 +45,27 @@ func (g *texGrid) ngtdm(dists []int, sliceAxis int, countIsolated bool) []ngtdmU
 		if cnt == 0 && !countIsolated {
 			continue
 		}
-		u := g.unit(n, sliceAxis)
-		units[u].n[l]++
+		u, r := g.unit(n, sliceAxis), g.row[l]
+		units[u].n[r]++
 		if cnt > 0 {
-			units[u].s[l] += math.Abs(float64(l) - total/cnt)
+			units[u].s[r] += math.Abs(float64(l) - total/cnt)
 		}
 	}
 	return units
 }
 
-// ngtdmFeatures computes the 5 features of one matrix; nil when it is empty. py applies
-// PyRadiomics' values for the degenerate cases (coarseness 10⁶, contrast/busyness/strength 0).
-func ngtdmFeatures(n, s []float64, py bool) []float64 {
+// ngtdmFeatures computes the 5 features of one matrix (n, s per row of levels); nil when it is
+// empty. py applies PyRadiomics' values for the degenerate cases (coarseness 10⁶,
+// contrast/busyness/strength 0).
+func ngtdmFeatures(n, s []float64, levels []int32, py bool) []float64 {
 	nv := sum(n)
 	if nv == 0 {
 		return nil
 	}
-	var lv []int
-	for l := 1; l < len(n); l++ {
-		if n[l] > 0 {
-			lv = append(lv, l)
+	var lv []int // rows with n_i > 0
+	for r := range n {
+		if n[r] > 0 {
+			lv = append(lv, r)
 		}
 	}
 	p := make([]float64, len(n))
@@ -77,9 +79,10 @@ func ngtdmFeatures(n, s []float64, py bool) []float64 {
 	var contr, busyDen, compl, stren float64
 	for _, a := range lv {
 		for _, b := range lv {
-			d := float64(a - b)
+			va, vb := float64(levels[a]), float64(levels[b])
+			d := va - vb
 			contr += p[a] * p[b] * d * d
-			busyDen += math.Abs(float64(a)*p[a] - float64(b)*p[b])
+			busyDen += math.Abs(va*p[a] - vb*p[b])
 			compl += math.Abs(d) * (p[a]*s[a] + p[b]*s[b]) / (p[a] + p[b])
 			stren += (p[a] + p[b]) * d * d
 		}
@@ -127,11 +130,11 @@ func ngtdmFamily(ctx context.Context, g *texGrid, c textureConfig) ([]Feature, e
 			units := g.ngtdm(c.dists, axis, false)
 			if agg != agg2D {
 				n, s := mergeNGTDM(units)
-				return ngtdmFeatures(n, s, false)
+				return ngtdmFeatures(n, s, g.levels, false)
 			}
 			m := newFeatureMean(len(ngtdmNames), false)
 			for _, u := range units {
-				if v := ngtdmFeatures(u.n, u.s, false); v != nil {
+				if v := ngtdmFeatures(u.n, u.s, g.levels, false); v != nil {
 					m.add(v)
 				}
 			}
@@ -142,7 +145,7 @@ func ngtdmFamily(ctx context.Context, g *texGrid, c textureConfig) ([]Feature, e
 		})
 	}
 	n, s := mergeNGTDM(g.ngtdm(c.dists, c.pyGeometry(), true))
-	return emit(nil, ngtdmNames, ngtdmFeatures(n, s, true), "ngtdm", false, c.pyZoneTag(), true), nil
+	return emit(nil, ngtdmNames, ngtdmFeatures(n, s, g.levels, true), "ngtdm", false, c.pyZoneTag(), true), nil
 }
 
 func mergeNGTDM(units []ngtdmUnit) (n, s []float64) {

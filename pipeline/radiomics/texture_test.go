@@ -77,7 +77,7 @@ func TestGLCMCountsDocumentedExample(t *testing.T) {
 		t.Fatal(err)
 	}
 	x := g.glcmCounts([][3]int{{1, 0, 0}}, -1)
-	x.symmetrise(5)
+	x.symmetrise(len(g.levels))
 	want := []float64{6, 4, 3, 0, 0, 4, 0, 2, 1, 3, 3, 2, 0, 1, 2, 0, 1, 1, 0, 0, 0, 3, 2, 0, 2}
 	for i, w := range want {
 		if x.at(0, 0)[i] != w {
@@ -85,7 +85,7 @@ func TestGLCMCountsDocumentedExample(t *testing.T) {
 		}
 	}
 	// Features of this matrix worked by hand: Σ = 40, Σ(i−j)²P = 116, ΣP² = 128, max 6.
-	f := glcmFeatures(x.at(0, 0), 5, glcmConvention{ngNorm: 5})
+	f := glcmFeatures(x.at(0, 0), g.levels, glcmConvention{ngNorm: 5})
 	for _, c := range []struct {
 		name      string
 		got, want float64
@@ -405,4 +405,22 @@ func TestDirections(t *testing.T) {
 			t.Errorf("direction %v not in the positive half", o)
 		}
 	}
+}
+
+// Matrices hold only the grey levels present: a huge NG with three levels in use is cheap, and the
+// features see the grey-level values themselves (contrast of levels 1 and 50,001 is 50,000²).
+func TestSparseGreyLevels(t *testing.T) {
+	must := mustOK(t)
+	d := roi2D(100000, [][]int32{{1, 50001, 100000}, {1, 1, 100000}})
+	for _, opt := range []TextureOptions{ibsiOptions(), pyOptions()} {
+		fs := must(TextureFeatures(context.Background(), d, opt))
+		for _, f := range fs {
+			if math.IsInf(f.Value, 0) || math.IsNaN(f.Value) != (f.Reason != "") {
+				t.Errorf("%s%s: value %g reason %q", f.IBSI, f.PyRadiomics, f.Value, f.Reason)
+			}
+		}
+	}
+	line := roi2D(100000, [][]int32{{1, 50001}})
+	got := byName(must(GLCMFeatures(context.Background(), line, pyOptions())))
+	checkValues(t, got, map[string]float64{"Contrast": 50000 * 50000, "JointAverage": 25001})
 }
