@@ -32,9 +32,10 @@ package radiomics
 //     (here an undefined value in one matrix makes the average undefined).
 //   - Logarithms are log2(p + ε), ε = 2.2e-16; IBSI sums over p > 0 only. The difference is below
 //     1e-14.
-//   - Grey levels absent from the ROI are removed from the matrices. For every feature except MCC
-//     this changes nothing (empty rows contribute nothing and i, j keep their grey-level values);
-//     MCC is computed on the present levels.
+//   - Grey levels absent from the ROI are removed from the matrices. Both modes store only the
+//     levels present (with their grey-level values), which changes no IBSI feature (empty rows
+//     contribute nothing; the normalised inverse differences still use NG) and bounds memory for
+//     a large NG; PyRadiomics' MCC is defined on these levels.
 //
 // GLCM (IBSI 3.6; PyRadiomics glcm)
 //
