@@ -104,9 +104,13 @@ func (s *Store) Store(ctx context.Context, si *dimse.StoredInstance) (uint16, er
 	s.ingestMu.Unlock()
 
 	// The rename is durable once its directory is; new directories need their parents synced too.
-	dirs := append([]string{filepath.Dir(dst)}, created...)
-	for _, d := range dirs {
-		if err := syncDir(d); err != nil {
+	if !s.cfg.NoSync {
+		for _, d := range created {
+			if err := syncDir(d); err != nil {
+				return dimse.StatusOutOfResources, fmt.Errorf("store: %w", err)
+			}
+		}
+		if err := s.dirSync.sync(filepath.Dir(dst)); err != nil {
 			return dimse.StatusOutOfResources, fmt.Errorf("store: %w", err)
 		}
 	}

@@ -26,6 +26,7 @@ type Store struct {
 	ingestMu sync.Mutex           // serialises the duplicate check and the rename into place
 	pending  map[string]*writeReq // SOP Instance UID → record not yet committed (guarded by ingestMu)
 	writes   chan *writeReq
+	dirSync  *dirSyncer
 	stopW    chan struct{}
 	writerWG sync.WaitGroup
 
@@ -67,6 +68,7 @@ func Open(cfg Config) (*Store, error) {
 		metrics:   newMetrics(),
 		pending:   map[string]*writeReq{},
 		writes:    make(chan *writeReq, 1024),
+		dirSync:   newDirSyncer(),
 		stopW:     make(chan struct{}),
 		deadlines: map[string]time.Time{},
 		running:   map[string]context.CancelFunc{},

@@ -98,6 +98,7 @@ func storeConfig(cfg Config, log *slog.Logger, reg prometheus.Registerer) (store
 		StableTime:   seconds(so.StableSeconds),
 		StableByAE:   map[string]time.Duration{},
 		MinFreeBytes: so.MinFreeBytes,
+		NoSync:       !cfg.Node.Fsync, // node.fsync: false (benchmarks only) skips the directory fsync too
 		Retention:    time.Duration(so.RetentionDays * 24 * float64(time.Hour)),
 		Workers:      q.Workers,
 		JobTimeout:   time.Duration(q.JobTimeout),
