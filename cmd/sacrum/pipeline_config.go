@@ -45,6 +45,8 @@ type PipelineConfig struct {
 	NodeUID string `yaml:"node_uid"`
 	// TopFeatures is the number of SHAP contributions per endpoint in the SR and the card.
 	TopFeatures int `yaml:"top_features"`
+	// CardPNG also writes each result card as card.png in the job's results directory.
+	CardPNG bool `yaml:"card_png"`
 }
 
 // DefaultBundle is the shipped demonstration model bundle.
@@ -156,6 +158,7 @@ func (pc PipelineConfig) nodeConfig(dataDir, aeTitle string) (node.Config, error
 		ClinicalCSVDir: pc.ClinicalCSVDir,
 		ClinicalWait:   time.Duration(pc.ClinicalWait),
 		TopFeatures:    pc.TopFeatures,
+		CardPNG:        pc.CardPNG,
 	}, nil
 }
 
