@@ -215,44 +215,26 @@ func decodePDU(typ byte, body []byte) (any, error) {
 	switch typ {
 	case pduAssociateRQ:
 		rq := &associateRQ{}
-		d.readAssociateHeader(&rq.ProtocolVersion, &rq.CalledAE, &rq.CallingAE)
-		for d.err == nil && d.remaining() > 0 {
-			it, v := d.item()
-			switch it {
-			case itemApplicationContext:
-				rq.ApplicationContext = trimUID(v)
-			case itemPresentationRQ:
+		err := decodeAssociate(d, &rq.ProtocolVersion, &rq.CalledAE, &rq.CallingAE, &rq.ApplicationContext, &rq.UserInfo,
+			itemPresentationRQ, func(v []byte) error {
 				pc, err := decodePresentationRQ(v)
-				if err != nil {
-					return nil, err
-				}
 				rq.PresentationContexts = append(rq.PresentationContexts, pc)
-			case itemUserInformation:
-				if err := decodeUserInfo(v, &rq.UserInfo); err != nil {
-					return nil, err
-				}
-			}
+				return err
+			})
+		if err != nil {
+			return nil, err
 		}
 		return rq, d.finish("A-ASSOCIATE-RQ")
 	case pduAssociateAC:
 		ac := &associateAC{}
-		d.readAssociateHeader(&ac.ProtocolVersion, &ac.CalledAE, &ac.CallingAE)
-		for d.err == nil && d.remaining() > 0 {
-			it, v := d.item()
-			switch it {
-			case itemApplicationContext:
-				ac.ApplicationContext = trimUID(v)
-			case itemPresentationAC:
+		err := decodeAssociate(d, &ac.ProtocolVersion, &ac.CalledAE, &ac.CallingAE, &ac.ApplicationContext, &ac.UserInfo,
+			itemPresentationAC, func(v []byte) error {
 				pc, err := decodePresentationAC(v)
-				if err != nil {
-					return nil, err
-				}
 				ac.Results = append(ac.Results, pc)
-			case itemUserInformation:
-				if err := decodeUserInfo(v, &ac.UserInfo); err != nil {
-					return nil, err
-				}
-			}
+				return err
+			})
+		if err != nil {
+			return nil, err
 		}
 		return ac, d.finish("A-ASSOCIATE-AC")
 	case pduAssociateRJ:
@@ -289,6 +271,31 @@ func decodePDU(typ byte, body []byte) (any, error) {
 		return a, d.finish("A-ABORT")
 	}
 	return nil, malformed("unknown PDU type 0x%02x", typ)
+}
+
+// decodeAssociate reads what A-ASSOCIATE-RQ and -AC share; pc receives each presentation
+// context item of type pcItem. Unknown items are skipped.
+func decodeAssociate(d *decoder, version *uint16, called, calling, appCtx *string, ui *userInfo, pcItem byte, pc func([]byte) error) error {
+	d.readAssociateHeader(version, called, calling)
+	for d.err == nil && d.remaining() > 0 {
+		it, v := d.item()
+		if d.err != nil {
+			break
+		}
+		var err error
+		switch it {
+		case itemApplicationContext:
+			*appCtx = trimUID(v)
+		case pcItem:
+			err = pc(v)
+		case itemUserInformation:
+			err = decodeUserInfo(v, ui)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func decodePresentationRQ(v []byte) (presentationContextRQ, error) {

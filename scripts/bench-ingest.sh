@@ -7,6 +7,7 @@
 #
 #   scripts/bench-ingest.sh                 # N=500 ROUNDS=3 BIG_SIDE=10240
 #   N=100 ROUNDS=5 scripts/bench-ingest.sh
+#   SACRUM_FSYNC=false scripts/bench-ingest.sh   # diagnosis only: no fsync, like storescp
 set -euo pipefail
 
 N=${N:-500}
@@ -47,7 +48,7 @@ wait_port() { # wait until something accepts on 127.0.0.1:$1
 
 start_sacrum() { # $1 = data dir; sets spid
 	"$work/sacrum" serve --listen "127.0.0.1:$PORT_SACRUM" --data-dir "$1" --allow-aet STORESCU \
-		--admin 127.0.0.1:0 --fsync=true --log-level warn >"$1.log" 2>&1 &
+		--admin 127.0.0.1:0 --fsync="${SACRUM_FSYNC:-true}" --log-level warn >"$1.log" 2>&1 &
 	spid=$!
 	pids+=("$spid")
 	wait_port "$PORT_SACRUM"
@@ -103,7 +104,7 @@ for r in $(seq 1 "$ROUNDS"); do
 done
 ips_s=$(echo "$N * $ROUNDS / $sum_s" | bc -l)
 ips_d=$(echo "$N * $ROUNDS / $sum_d" | bc -l)
-printf 'sacrum serve (fsync): %.1f images/s\n' "$ips_s"
+printf "sacrum serve (fsync=%s): %.1f images/s\n" "${SACRUM_FSYNC:-true}" "$ips_s"
 printf 'storescp -od:         %.1f images/s\n' "$ips_d"
 printf 'ratio sacrum/storescp: %.2f\n' "$(echo "$ips_s / $ips_d" | bc -l)"
 
