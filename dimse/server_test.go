@@ -387,6 +387,19 @@ func TestTLS(t *testing.T) {
 	if err := dimse.Echo(context.Background(), srv.addr, cfg); err == nil {
 		t.Error("echo with an untrusted server certificate succeeded")
 	}
+
+	// Client certificates required: without one the handshake fails, with one it works.
+	mtls := startServer(t, func(c *dimse.ServerConfig) {
+		c.TLS = &tls.Config{Certificates: []tls.Certificate{cert}, ClientCAs: pool, ClientAuth: tls.RequireAndVerifyClientCert}
+	})
+	cfg.TLS = &tls.Config{RootCAs: pool, ServerName: "localhost"}
+	if err := dimse.Echo(context.Background(), mtls.addr, cfg); err == nil {
+		t.Error("echo without a client certificate succeeded")
+	}
+	cfg.TLS = &tls.Config{RootCAs: pool, ServerName: "localhost", Certificates: []tls.Certificate{cert}}
+	if err := dimse.Echo(context.Background(), mtls.addr, cfg); err != nil {
+		t.Errorf("echo with a client certificate: %v", err)
+	}
 }
 
 func selfSigned(t *testing.T) (tls.Certificate, *x509.CertPool) {
@@ -397,7 +410,7 @@ func selfSigned(t *testing.T) (tls.Certificate, *x509.CertPool) {
 	}
 	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "localhost"}, DNSNames: []string{"localhost"},
 		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour), IsCA: true, BasicConstraintsValid: true,
-		KeyUsage: x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}}
+		KeyUsage: x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth, x509.ExtKeyUsageClientAuth}}
 	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
 	if err != nil {
 		t.Fatal(err)
