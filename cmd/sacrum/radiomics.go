@@ -9,12 +9,15 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"os"
 	"sort"
 	"strconv"
+	"strings"
 	"text/tabwriter"
 
 	"github.com/sacrum-dev/sacrum/pipeline/image"
 	"github.com/sacrum-dev/sacrum/pipeline/radiomics"
+	"github.com/sacrum-dev/sacrum/pipeline/volume"
 )
 
 // RadiomicsCommand computes IBSI / PyRadiomics features of one ROI.
@@ -27,8 +30,8 @@ type RadiomicsCommand struct {
 func (c *RadiomicsCommand) Run(ctx context.Context, args []string) error {
 	fs := flag.NewFlagSet("radiomics", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
-	imgPath := fs.String("image", "", "image file: .nrrd, .nhdr, .nii, .nii.gz (required)")
-	maskPath := fs.String("mask", "", "label map on the image grid, same formats (required)")
+	imgPath := fs.String("image", "", "image: .nrrd, .nhdr, .nii, .nii.gz, or a DICOM series directory (required)")
+	maskPath := fs.String("mask", "", "label map on the image grid (same formats) or a DICOM SEG file/directory (required)")
 	label := fs.Int("label", 0, "ROI label (default: the parameter file's label, else 1)")
 	params := fs.String("params", "", "PyRadiomics parameter file (YAML); default: PyRadiomics defaults")
 	naming := fs.String("naming", "pyradiomics", "feature names: pyradiomics or ibsi")
@@ -63,11 +66,11 @@ func (c *RadiomicsCommand) Run(ctx context.Context, args []string) error {
 			return fmt.Errorf("sacrum radiomics: %w", err)
 		}
 	}
-	img, err := image.ReadVolumeFile(*imgPath)
+	img, err := readRadiomicsImage(ctx, *imgPath)
 	if err != nil {
 		return fmt.Errorf("sacrum radiomics: image: %w", err)
 	}
-	mask, err := image.ReadLabelsFile(*maskPath)
+	mask, err := readRadiomicsMask(ctx, *maskPath, img.Grid)
 	if err != nil {
 		return fmt.Errorf("sacrum radiomics: mask: %w", err)
 	}
@@ -92,6 +95,63 @@ func (c *RadiomicsCommand) Run(ctx context.Context, args []string) error {
 	}
 	fmt.Fprintf(tw, "\n%d features; %s\n", len(res.Features), res.Diagnostics["research_use"])
 	return tw.Flush()
+}
+
+// readRadiomicsImage reads an NRRD or NIfTI file, or the one image series of a DICOM directory.
+func readRadiomicsImage(ctx context.Context, path string) (*image.Volume, error) {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return nil, err
+	}
+	if !fi.IsDir() {
+		return image.ReadVolumeFile(path)
+	}
+	st, err := volume.ReadDir(ctx, path)
+	if err != nil {
+		return nil, err
+	}
+	var series []*volume.Series
+	var names []string
+	for _, s := range st.Series {
+		if !s.IsSegmentation() {
+			series = append(series, s)
+			names = append(names, s.Name())
+		}
+	}
+	if len(series) != 1 {
+		return nil, fmt.Errorf("%s: %d DICOM image series (%s): give the directory of one series", path, len(series), strings.Join(names, "; "))
+	}
+	return volume.Assemble(series[0])
+}
+
+// readRadiomicsMask reads a label map (NRRD, NIfTI) or a DICOM SEG file or directory, mapped onto
+// the image grid g (left segment = label 1, right = 2, as pipeline/volume assigns them).
+func readRadiomicsMask(ctx context.Context, path string, g image.Grid) (*image.Labels, error) {
+	l := strings.ToLower(path)
+	for _, ext := range []string{".nrrd", ".nhdr", ".nii", ".nii.gz"} {
+		if strings.HasSuffix(l, ext) {
+			return image.ReadLabelsFile(path)
+		}
+	}
+	fi, err := os.Stat(path)
+	if err != nil {
+		return nil, err
+	}
+	var st *volume.Study
+	if fi.IsDir() {
+		st, err = volume.ReadDir(ctx, path)
+	} else {
+		st, err = volume.ReadFiles(ctx, []string{path})
+	}
+	if err != nil {
+		return nil, err
+	}
+	for _, s := range st.Series {
+		if s.IsSegmentation() {
+			return volume.SegmentationLabels(s, g)
+		}
+	}
+	return nil, fmt.Errorf("%s: no DICOM SEG found (and not a .nrrd, .nhdr, .nii or .nii.gz label map)", path)
 }
 
 // formatFeature prints the shortest representation that reads back to the same float64.
@@ -173,8 +233,10 @@ Usage:
 	sacrum radiomics --image IMG --mask MASK [--label N] [--params FILE]
 	                 [--naming pyradiomics|ibsi] [--json|--csv]
 
-Images and masks: NRRD (.nrrd, .nhdr) or NIfTI-1 (.nii, .nii.gz), on the same grid. Undefined values (for
-example texture features of a single grey level) are null, with the reason under diagnostics.undefined.
+Images: NRRD (.nrrd, .nhdr), NIfTI-1 (.nii, .nii.gz) or a directory holding one DICOM image series. Masks: a
+label map in NRRD or NIfTI on the image grid (or any grid with correctMask: true), or a DICOM SEG file or
+directory (mapped onto the image grid; left segment = label 1, right = 2). Undefined values (for example texture
+features of a single grey level) are null, with the reason under diagnostics.undefined.
 
 Examples:
 
@@ -184,6 +246,9 @@ Examples:
 
 	# PyRadiomics defaults (original image, all default classes, binWidth 25) for the left SIJ
 	sacrum radiomics --image t1.nii.gz --mask reader1.nii.gz --label 1 --csv
+
+	# a DICOM series and its DICOM SEG (right SIJ = label 2)
+	sacrum radiomics --image study/dicom/3 --mask study/seg.dcm --label 2 --json
 
 	# a site's own PyRadiomics parameter file (LoG, wavelet, …)
 	sacrum radiomics --image t1.nrrd --mask roi.nrrd --params Params.yaml --json

@@ -12,6 +12,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/sacrum-dev/sacrum/pipeline/synth"
 )
 
 var updateRadiomics = flag.Bool("update-radiomics", false, "rewrite the golden outputs under testdata/radiomics")
@@ -131,5 +133,47 @@ func TestRadiomicsIBSIPhantomCLI(t *testing.T) {
 	t.Logf("IBSI phantom through the CLI: %d/%d rows", ok, rows)
 	if rows != 482 {
 		t.Errorf("%d reference rows with a value, want 482", rows)
+	}
+}
+
+// TestRadiomicsDICOMInputs: a DICOM series with its DICOM SEG gives the same features as the NIfTI
+// export of the same volume's labels (a synthetic patient from pipeline/synth).
+func TestRadiomicsDICOMInputs(t *testing.T) {
+	dir := t.TempDir()
+	if _, err := synth.Generate(context.Background(), synth.Options{Out: dir, Patients: 1, Seed: 3, Matrix: 64, Slices: 8}); err != nil {
+		t.Fatal(err)
+	}
+	p := filepath.Join(dir, "patients", "SYN0001")
+	params := filepath.Join(dir, "params.yaml")
+	if err := os.WriteFile(params, []byte("setting: {geometryTolerance: 0.001}\nfeatureClass: {shape: [VoxelVolume, MeshVolume], firstorder: [Mean, Median], glcm: [Contrast]}\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	run := func(args ...string) map[string]any {
+		t.Helper()
+		var stdout bytes.Buffer
+		m := &Main{Stdout: &stdout, Stderr: &bytes.Buffer{}}
+		if err := m.Run(context.Background(), append([]string{"radiomics", "--params", params, "--json"}, args...)); err != nil {
+			t.Fatal(err)
+		}
+		var out map[string]any
+		if err := json.Unmarshal(stdout.Bytes(), &out); err != nil {
+			t.Fatal(err)
+		}
+		delete(out, "diagnostics")
+		return out
+	}
+	stir := filepath.Join(p, "dicom", "3")
+	for _, label := range []string{"1", "2"} {
+		fromSEG := run("--image", stir, "--mask", filepath.Join(p, "seg.dcm"), "--label", label)
+		fromNIfTI := run("--image", stir, "--mask", filepath.Join(p, "labels", "reader1.nii.gz"), "--label", label)
+		if len(fromSEG) != 5 {
+			t.Fatalf("label %s: %d features, want 5: %v", label, len(fromSEG), fromSEG)
+		}
+		compareJSON(t, "label "+label, fromSEG, fromNIfTI)
+	}
+	var stdout bytes.Buffer
+	err := (&Main{Stdout: &stdout, Stderr: &stdout}).Run(context.Background(), []string{"radiomics", "--image", filepath.Join(p, "dicom"), "--mask", filepath.Join(p, "seg.dcm")})
+	if err == nil || !strings.Contains(err.Error(), "2 DICOM image series") {
+		t.Errorf("two series: err = %v, want it to ask for one series", err)
 	}
 }
