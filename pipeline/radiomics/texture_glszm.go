@@ -43,19 +43,20 @@ func (g *texGrid) zones(sliceAxis int, dist []int32) ([]zone, []float64) {
 		offs[n] = g.offset(o)
 	}
 	nv := make([]float64, g.units(sliceAxis))
-	seen := make([]bool, len(g.lv))
-	lv := g.lv
+	// A voxel is marked as visited by negating its level in a private copy, so a neighbour test
+	// is one load: lv[w] == l.
+	lv := append([]int32(nil), g.lv...)
 	var out []zone
 	var stack []int32
 	for n, start := range g.vox {
 		u := g.unit(n, sliceAxis)
 		nv[u]++
-		if seen[start] {
+		l := lv[start]
+		if l < 0 {
 			continue
 		}
-		l := lv[start]
 		z := zone{unit: u, level: int(l), dist: 1 << 30}
-		seen[start] = true
+		lv[start] = -l
 		stack = append(stack[:0], start)
 		for len(stack) > 0 {
 			v := stack[len(stack)-1]
@@ -65,9 +66,8 @@ func (g *texGrid) zones(sliceAxis int, dist []int32) ([]zone, []float64) {
 				z.dist = min(z.dist, dist[v])
 			}
 			for _, off := range offs {
-				w := int(v) + off
-				if lv[w] == l && !seen[w] {
-					seen[w] = true
+				if w := int(v) + off; lv[w] == l {
+					lv[w] = -l
 					stack = append(stack, int32(w))
 				}
 			}

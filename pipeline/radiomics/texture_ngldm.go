@@ -49,9 +49,17 @@ func (g *texGrid) ngldm(dists []int, sliceAxis, alpha int) *zoneSet {
 	for n, v := range g.vox {
 		l := int(lv[v])
 		dep := 0
-		for _, off := range offs {
-			if m := int(lv[int(v)+off]); m != 0 && abs(m-l) <= alpha {
-				dep++
+		if alpha == 0 { // the common case: equal levels (l > 0, so no ROI test needed)
+			for _, off := range offs {
+				if int(lv[int(v)+off]) == l {
+					dep++
+				}
+			}
+		} else {
+			for _, off := range offs {
+				if m := int(lv[int(v)+off]); m != 0 && abs(m-l) <= alpha {
+					dep++
+				}
 			}
 		}
 		u := g.unit(n, sliceAxis)
