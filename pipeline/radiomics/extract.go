@@ -284,10 +284,7 @@ func (e *extraction) run() (*Result, error) {
 			})
 		}
 	} else {
-		if names, ok := e.enabled("shape"); ok {
-			if s.Force2D {
-				return nil, fmt.Errorf("radiomics: featureClass.shape: 3D shape features need 3D extraction (force2D is set; use shape2D)")
-			}
+		if names, ok := e.enabled("shape"); ok { // 3D shape, with or without force2D, as PyRadiomics
 			add("original", "shape", func() ([]Feature, error) {
 				return selectFeatures(shapeFeatures(shapeIn, computeGeometry(shapeIn)), names, false, "shape")
 			})

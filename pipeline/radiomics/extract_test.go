@@ -286,3 +286,33 @@ func TestAutocorrelationFFTEqualsPairs(t *testing.T) {
 		t.Errorf("pairs: I=%v C=%v; FFT: I=%v C=%v", m1, g1, m2, g2)
 	}
 }
+
+// TestShape2DByHand: a 3×2 pixel rectangle in one slice (1 mm pixels) with force2D. The contour
+// through the pixel-edge midpoints is the box [0.5, 3.5] × [0.5, 2.5] (area 6) without four corner
+// triangles of legs ½: 5.5; its perimeter is 2·(2 + 1) plus four diagonals of √½; the farthest
+// vertices are (0.5, 1) and (3.5, 2): √10. The pixel centres have variances 2/3 and 1/4.
+func TestShape2DByHand(t *testing.T) {
+	g := image.NewGrid([3]int{5, 4, 3}, [3]float64{1, 1, 1})
+	v := image.NewVolume(g)
+	m := image.NewLabels(g)
+	for j := 1; j <= 2; j++ {
+		for i := 1; i <= 3; i++ {
+			m.Data[g.Index(i, j, 1)] = 1
+			v.Set(i, j, 1, float64(i))
+		}
+	}
+	res, err := Extract(v, m, 1, mustSettings(t, "setting: {force2D: true}\nfeatureClass: {shape2D: [MeshSurface, PixelSurface, Perimeter, MajorAxisLength, MinorAxisLength, MaxDiameter]}"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]float64{
+		"MeshSurface": 5.5, "PixelSurface": 6, "Perimeter": 6 + 4*math.Sqrt(0.5),
+		"MajorAxisLength": 4 * math.Sqrt(2.0/3), "MinorAxisLength": 4 * math.Sqrt(0.25),
+		"MaxDiameter": math.Sqrt(10),
+	}
+	for name, w := range want {
+		if got := lookup(t, res, NamingPyRadiomics, "original_shape2D_"+name); math.Abs(got-w) > 1e-9 {
+			t.Errorf("%s = %v, want %v", name, got, w)
+		}
+	}
+}
