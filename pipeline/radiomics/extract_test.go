@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"math"
+	"os"
 	"strings"
 	"testing"
 
@@ -315,4 +316,51 @@ func TestShape2DByHand(t *testing.T) {
 			t.Errorf("%s = %v, want %v", name, got, w)
 		}
 	}
+}
+
+// TestExtractResampledAndNormalised: resampling to the image's own spacing leaves the ROI
+// unchanged (B-spline interpolation passes through the samples), and normalize maps the ROI mean
+// to (mean − image mean)/image standard deviation (sample) × normalizeScale.
+func TestExtractResampledAndNormalised(t *testing.T) {
+	img, mask := block([3]float64{2, 2, 2})
+	res, err := Extract(img, mask, 1, mustSettings(t, "setting: {resampledPixelSpacing: [2, 2, 2]}\nfeatureClass: {shape: [VoxelVolume], firstorder: [Mean, Variance]}"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, w := range map[string]float64{"shape_VoxelVolume": 64, "firstorder_Mean": 4.5, "firstorder_Variance": 5.25} {
+		if got := lookup(t, res, NamingPyRadiomics, "original_"+name); math.Abs(got-w) > 1e-9 {
+			t.Errorf("resampled %s = %v, want %v", name, got, w)
+		}
+	}
+	var mean, ss float64
+	for _, x := range img.Data {
+		mean += x
+	}
+	mean /= float64(len(img.Data))
+	for _, x := range img.Data {
+		ss += (x - mean) * (x - mean)
+	}
+	sd := math.Sqrt(ss / float64(len(img.Data)-1))
+	res, err = Extract(img, mask, 1, mustSettings(t, "setting: {normalize: true, normalizeScale: 100}\nfeatureClass: {firstorder: [Mean]}"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := lookup(t, res, NamingPyRadiomics, "original_firstorder_Mean"), (4.5-mean)/sd*100; math.Abs(got-want) > 1e-9 {
+		t.Errorf("normalised Mean = %v, want %v", got, want)
+	}
+}
+
+func FuzzParseSettings(f *testing.F) {
+	for _, p := range []string{"params/ibsi-phantom.yaml", "params/pyradiomics-default.yaml"} {
+		if b, err := os.ReadFile(p); err == nil {
+			f.Add(b)
+		}
+	}
+	f.Add([]byte("setting: {binWidth: 5, resegmentRange: [1, 2]}\nimageType: {LoG: {sigma: [1, 2.5]}}"))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		s, err := ParseSettings(b)
+		if err == nil && len(s.ImageTypes) == 0 {
+			t.Fatal("parsed settings without an image type")
+		}
+	})
 }
