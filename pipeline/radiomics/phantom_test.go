@@ -166,3 +166,26 @@ func TestIBSIPhantom(t *testing.T) {
 		t.Errorf("reference table has %d rows and %d features with values, want 482 and 169", total, len(featureOK))
 	}
 }
+
+// TestPhantomEnclosingShapes checks the morphology features the IBSI table leaves without a value
+// against what must hold: the oriented minimum bounding box is no larger than the axis-aligned one,
+// every density is positive, and the minimum-volume enclosing ellipsoid encloses the convex hull.
+func TestPhantomEnclosingShapes(t *testing.T) {
+	res := phantomResult(t)
+	get := func(tag string) float64 {
+		v, ok := res.Lookup(NamingIBSI, tag)
+		if !ok || math.IsNaN(v.Value) {
+			t.Fatalf("%s missing or undefined (%s)", tag, v.Reason)
+		}
+		return v.Value
+	}
+	if ombb, aabb := get("morph_vol_dens_ombb"), get("morph_vol_dens_aabb"); ombb < aabb-1e-12 || ombb <= 0 {
+		t.Errorf("vol_dens_ombb %v < vol_dens_aabb %v: the oriented box is larger than the axis-aligned one", ombb, aabb)
+	}
+	if mvee, hull := get("morph_vol_dens_mvee"), get("morph_vol_dens_conv_hull"); !(mvee > 0 && mvee < hull) {
+		t.Errorf("vol_dens_mvee %v, vol_dens_conv_hull %v: the enclosing ellipsoid must be larger than the hull", mvee, hull)
+	}
+	if a := get("morph_area_dens_mvee"); !(a > 0) {
+		t.Errorf("area_dens_mvee %v", a)
+	}
+}

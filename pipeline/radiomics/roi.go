@@ -21,7 +21,7 @@ type Discretised struct {
 
 // Feature is one computed feature value with its names in both conventions.
 type Feature struct {
-	IBSI        string  // IBSI tag without the aggregation suffix? No: the full tag, e.g. "cm_joint_max_3D_avg"
+	IBSI        string  // the full IBSI tag with its aggregation suffix, e.g. "cm_joint_max_3D_avg" ("" if none)
 	PyRadiomics string  // PyRadiomics feature name within its class, e.g. "JointMaximum" ("" if none)
 	Class       string  // PyRadiomics class, e.g. "glcm" ("" if none)
 	Value       float64 // NaN when undefined; see Reason
