@@ -18,11 +18,13 @@ package radiomics
 //     PyRadiomics name, the aggregation PyRadiomics computes by default.
 //   - PyRadiomics mode: PyRadiomics' classes glcm, glrlm, glszm, gldm and ngtdm, with its names,
 //     definitions and settings (distances, symmetricalGLCM, weightingNorm, gldm_a, force2D,
-//     force2Ddimension). A Feature also carries the IBSI tag of the same quantity when the two
-//     definitions agree: 3D_avg / 3D by default, 2_5D_avg / 2_5D with force2D (PyRadiomics merges
-//     the slices of a 2D extraction per angle), 3D_comb / 2_5D_comb with weightingNorm
-//     no_weighting; no tag with another weighting norm. On the IBSI digital phantom the tagged
-//     PyRadiomics values equal the IBSI references (texture_test.go).
+//     force2Ddimension). A Feature also carries the IBSI tag of the same quantity: 3D_avg / 3D by
+//     default, 2_5D_avg / 2_5D with force2D (PyRadiomics merges the slices of a 2D extraction per
+//     angle), 3D_comb / 2_5D_comb with weightingNorm no_weighting; no tag with another weighting
+//     norm or where IBSI has no such feature (MCC). The values are equal except in the cases
+//     listed below (Idn/Idmn normalisation, NGTDM isolated voxels, degenerate regions). On the IBSI
+//     digital phantom all 74 tagged PyRadiomics values equal the IBSI references, in 3D and with
+//     force2D (texture_test.go).
 //
 // Common to every PyRadiomics class, unlike IBSI:
 //   - Angles are generated only where the offset is smaller than the ROI bounding box along every
