@@ -176,7 +176,13 @@ func Dial(ctx context.Context, addr string, cfg ClientConfig, proposals []Propos
 		case c.state == Sta1 || c.state == Sta13:
 			c.drain()
 			cl.close()
-			if err == nil {
+			switch {
+			case err != nil:
+			case act == AA3:
+				err = fmt.Errorf("aborted by the peer (source %d, reason %d)", c.peerAbort.Source, c.peerAbort.Reason)
+			case ev == Evt17:
+				err = errors.New("connection closed by the peer")
+			default:
 				err = fmt.Errorf("association failed (%s, %s)", ev, act)
 			}
 			if ctx.Err() != nil {
