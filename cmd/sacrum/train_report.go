@@ -179,8 +179,8 @@ func reportSection(ep string, e *learn.EndpointBundle, c *trainCohort, res *lear
 				Highlight: m == learn.ModelDLRC && set == "test",
 				AUC:       fmt.Sprintf("%.3f (%.3f–%.3f)", s.AUC, s.AUCCIDeLong[0], s.AUCCIDeLong[1]),
 				Sens:      pct(s.Sensitivity), Spec: pct(s.Specificity), Acc: pct(s.Accuracy), PPV: pct(s.PPV), NPV: pct(s.NPV),
-				Brier: fmt.Sprintf("%.3f", s.Brier), Slope: fmt.Sprintf("%.2f", s.CalibrationSlope),
-				Intercept: fmt.Sprintf("%.2f", s.CalibrationIntercept), HL: pString(s.HosmerLemeshow.P),
+				Brier: fmt.Sprintf("%.3f", s.Brier), Slope: fixed2(s.CalibrationSlope),
+				Intercept: fixed2(s.CalibrationIntercept), HL: pString(s.HosmerLemeshow.P),
 				Threshold: fmt.Sprintf("%.3f", s.Threshold)})
 			if v := s.VsClinical; v != nil {
 				sec.Comparisons = append(sec.Comparisons, reportCmp{Model: modelLabels[m], Set: setLabel(set),
@@ -418,7 +418,7 @@ func shapFigure(title string, imp []learn.Importance, top int, c color.Color) (t
 	names := make([]string, len(imp))
 	for k, im := range imp { // largest at the top
 		vals[len(imp)-1-k] = im.MeanAbsSHAP
-		names[len(imp)-1-k] = shortName(im.Feature, 34)
+		names[len(imp)-1-k] = shortName(featureLabel(im.Feature), 40)
 	}
 	p := newPlot(title, "Mean |SHAP| (log-odds)", "")
 	bars, err := plotter.NewBarChart(vals, vg.Points(11))
@@ -432,6 +432,21 @@ func shapFigure(title string, imp []learn.Importance, top int, c color.Color) (t
 	h := vg.Length(60 + 18*len(imp))
 	svg, err := svgOf(p, 420, h)
 	return template.HTML(`<div class="panel wide">` + string(svg) + `</div>`), err
+}
+
+// featureLabel shortens a PyRadiomics-style name for a figure:
+// "left_original_glrlm_LongRunHighGrayLevelEmphasis" → "left glrlm LongRunHighGrayLevelEmphasis".
+func featureLabel(s string) string {
+	s = strings.Replace(s, "_original_", " ", 1)
+	return strings.Replace(s, "_", " ", 1)
+}
+
+// fixed2 prints v with two decimals, without a minus sign on a rounded zero.
+func fixed2(v float64) string {
+	if math.Abs(v) < 0.005 {
+		v = 0
+	}
+	return fmt.Sprintf("%.2f", v)
 }
 
 func shortName(s string, n int) string {
@@ -497,7 +512,7 @@ code{font-size:12.5px}
 {{range .Rows}}<tr class="{{if .FirstOfModel}}first{{end}}"><td class="l">{{.Model}}</td><td class="l">{{.Set}}</td><td>{{.Slope}}</td><td>{{.Intercept}}</td><td>{{.Brier}}</td><td>{{.HL}}</td></tr>
 {{end}}</table>
 <p class="note">Calibration: points on the diagonal mean the predicted probabilities match the observed response rates (slope 1 and intercept 0 are ideal; a slope below 1 means the predictions are too extreme). Decision curve: a model is useful at a threshold probability where its net benefit is above both “treat all” and “treat none”.</p>
-<h3>What drives the prediction (SHAP)</h3>
+<h3 id="shap-{{.Name}}">What drives the prediction (SHAP)</h3>
 <div class="panels">{{.SHAPDLRC}}{{.SHAPDLR}}</div>
 <p class="note">Mean absolute SHAP value on the training set: the average change in the predicted log-odds of response that each input causes. Left: the inputs of the DLRC model (the DLR score and the clinical variables). Right: the MRI features that make up the DLR score.</p>
 <h3>Model</h3>
