@@ -156,7 +156,7 @@ func ExtractContext(ctx context.Context, img *image.Volume, mask *image.Labels, 
 			return nil, err
 		}
 	} else {
-		r = crop(src, mask, uint8(label), lo, hi, pad)
+		r = crop(src, mask, uint8(label), lo, hi, filterPad(s, img.Spacing, pad))
 	}
 	resegment(&r, s)
 	_, _, nMorph := bbox(r.grid, func(i int) bool { return r.morph[i] })
@@ -188,6 +188,43 @@ func ExtractContext(ctx context.Context, img *image.Volume, mask *image.Labels, 
 		"definitions":           map[bool]string{true: "IBSI", false: "PyRadiomics"}[s.IBSI != nil],
 	}
 	return res, nil
+}
+
+// filterPad is the margin (voxels per axis) kept around the ROI for the filters. PyRadiomics filters
+// the whole image unless preCrop is set (or resampling crops it), so the margin must cover the
+// filters' reach for the ROI's values to be the same: 4σ for LoG, the dilated filter length for
+// the wavelet levels; pointwise and 3×3×3 filters need no more than padDistance.
+func filterPad(s Settings, spacing [3]float64, pad int) [3]int {
+	out := [3]int{pad, pad, pad}
+	if s.PreCrop {
+		return out
+	}
+	for _, it := range s.ImageTypes {
+		reach := [3]int{}
+		switch it.Name {
+		case "LoG":
+			for _, sigma := range it.Settings.Sigma {
+				for a := 0; a < 3; a++ {
+					reach[a] = max(reach[a], int(math.Ceil(4*sigma/spacing[a]))+1)
+				}
+			}
+		case "Wavelet":
+			lo, _, err := waveletFilters(it.Settings.Wavelet)
+			if err != nil {
+				continue // Extract reports the unknown wavelet when it applies the filter
+			}
+			levels := it.Settings.StartLevel + max(it.Settings.Level, 1)
+			w := (len(lo) - 1) * (1<<levels - 1)
+			reach = [3]int{w, w, w}
+		case "LBP3D":
+			w := int(math.Ceil(it.Settings.LBP3DIcosphereRadius)) + 2
+			reach = [3]int{w, w, w}
+		}
+		for a := 0; a < 3; a++ {
+			out[a] = max(out[a], reach[a])
+		}
+	}
+	return out
 }
 
 // extraction is one run of the feature families over the image types.

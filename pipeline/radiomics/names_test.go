@@ -1,6 +1,7 @@
 package radiomics
 
 import (
+	"context"
 	"math"
 	"strings"
 	"testing"
@@ -58,5 +59,44 @@ featureClass: {shape: [MeshVolume], firstorder: [Mean], glszm: [ZoneEntropy]}
 	}
 	if got := res.Features[0].Name(NamingIBSI); got != "morph_volume" {
 		t.Errorf("IBSI name of MeshVolume = %q, want morph_volume", got)
+	}
+}
+
+// TestFilterMarginMatchesWholeImage: without preCrop, PyRadiomics filters the whole image; the
+// margin Extract keeps around the ROI (4σ for LoG) gives the same ROI values as filtering the whole
+// image.
+func TestFilterMarginMatchesWholeImage(t *testing.T) {
+	g := image.NewGrid([3]int{60, 60, 14}, [3]float64{1, 1, 2})
+	v := image.NewVolume(g)
+	m := image.NewLabels(g)
+	for k := 0; k < 14; k++ {
+		for j := 0; j < 60; j++ {
+			for i := 0; i < 60; i++ {
+				v.Set(i, j, k, 100+40*math.Sin(float64(i)/3)*math.Cos(float64(j)/4)+5*float64(k))
+				if (i-30)*(i-30)+(j-30)*(j-30) < 25 && k >= 5 && k <= 8 {
+					m.Data[g.Index(i, j, k)] = 1
+				}
+			}
+		}
+	}
+	whole, err := LoG(context.Background(), v, []float64{3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var want []float64
+	for i, l := range m.Data {
+		if l == 1 {
+			want = append(want, whole[0].Image.Data[i])
+		}
+	}
+	mom := momentsOf(want)
+	res, err := Extract(v, m, 1, mustSettings(t, "imageType: {LoG: {sigma: [3.0]}}\nfeatureClass: {firstorder: [Mean, Variance]}"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	mean := lookup(t, res, NamingPyRadiomics, "log-sigma-3-0-mm-3D_firstorder_Mean")
+	variance := lookup(t, res, NamingPyRadiomics, "log-sigma-3-0-mm-3D_firstorder_Variance")
+	if math.Abs(mean-mom.mean) > 1e-3*math.Sqrt(mom.m2) || math.Abs(variance-mom.m2) > 1e-3*mom.m2 {
+		t.Errorf("cropped LoG: mean %v variance %v; whole image: %v %v", mean, variance, mom.mean, mom.m2)
 	}
 }

@@ -109,12 +109,12 @@ func labelBBox(m *image.Labels, l uint8) (lo, hi [3]int, n int) {
 }
 
 // crop cuts the image and the ROI of mask (voxels equal to label) to the ROI's bounding box grown
-// by pad voxels (clipped to the image).
-func crop(img *image.Volume, mask *image.Labels, label uint8, lo, hi [3]int, pad int) region {
+// by pad[a] voxels along axis a (clipped to the image).
+func crop(img *image.Volume, mask *image.Labels, label uint8, lo, hi [3]int, pad [3]int) region {
 	var from, size [3]int
 	for a := 0; a < 3; a++ {
-		from[a] = max(0, lo[a]-pad)
-		to := min(img.Size[a]-1, hi[a]+pad)
+		from[a] = max(0, lo[a]-pad[a])
+		to := min(img.Size[a]-1, hi[a]+pad[a])
 		size[a] = to - from[a] + 1
 	}
 	g := img.Grid
