@@ -77,8 +77,13 @@ run_sacrum() {
 	pids+=($!)
 	wait_port "$port"
 	send "$port"
-	local n
-	n=$("$work/sacrum" status --admin "127.0.0.1:$admin" --json | awk '/"instances":/ { gsub(/[^0-9]/, "", $2); n += $2 } END { print n + 0 }')
+	# Records are committed in batches just after the responses: poll until all are there.
+	local n=0
+	for _ in $(seq 100); do
+		n=$("$work/sacrum" status --admin "127.0.0.1:$admin" --json | awk '/"instances":/ { gsub(/[^0-9]/, "", $2); n += $2 } END { print n + 0 }')
+		[ "$n" -eq "$nfiles" ] && break
+		sleep 0.1
+	done
 	kill "${pids[-1]}"; wait "${pids[-1]}" 2>/dev/null || true
 	[ "$n" -eq "$nfiles" ] || { echo "sacrum recorded $n instances" >&2; exit 1; }
 }

@@ -13,17 +13,28 @@ import (
 	"github.com/sacrum-dev/sacrum/store/storetest"
 )
 
-// BenchmarkStoreHandler measures Store per instance (256×256 16-bit MR, 128 KB): parse, SHA-256, rename,
-// directory fsync, batched record; the C-STORE SCP's own file fsync is not included. Parallel runs show
-// the effect of several associations.
+// BenchmarkStoreHandler measures the C-STORE handler per instance (256×256 16-bit MR, 128 KB): the
+// store (parse, SHA-256, rename into studies/<study>/<series>/, directory fsync, batched bbolt record)
+// against dimse.DirHandler (rename into one directory, directory fsync), the handler sacrum serve had
+// before the store. The SCP's file fsync is in neither. Parallel runs stand for several associations.
 func BenchmarkStoreHandler(b *testing.B) {
-	for _, par := range []int{1, 4} {
-		b.Run(fmt.Sprintf("assoc=%d", par), func(b *testing.B) {
+	for _, c := range []struct {
+		handler string
+		par     int
+	}{{"store", 1}, {"dir", 1}, {"store", 4}, {"dir", 4}} {
+		par := c.par
+		b.Run(fmt.Sprintf("handler=%s/assoc=%d", c.handler, par), func(b *testing.B) {
 			st, err := store.Open(store.Config{DataDir: b.TempDir(), StableTime: time.Hour, Pipeline: nil})
 			if err != nil {
 				b.Fatal(err)
 			}
 			defer st.Close()
+			var h dimse.StoreHandler = st
+			if c.handler == "dir" {
+				dir := filepath.Join(st.DataDir(), "flat")
+				os.MkdirAll(dir, 0o750)
+				h = dimse.DirHandler{Dir: dir}
+			}
 			src := filepath.Join(b.TempDir(), "src.dcm")
 			if err := storetest.WriteMR(src, storetest.MR{StudyUID: "1.2.3", SeriesUID: "1.2.3.1", SOPInstanceUID: "1.2.3.1.1",
 				Rows: 256, Columns: 256}); err != nil {
@@ -32,26 +43,30 @@ func BenchmarkStoreHandler(b *testing.B) {
 			data, _ := os.ReadFile(src)
 			// Prepare the received files first: only Store is timed.
 			paths := make([]string, b.N)
+			sops := make([]string, b.N)
 			for i := range paths {
 				m := storetest.MR{StudyUID: fmt.Sprintf("1.2.3.%d", i%par), SeriesUID: fmt.Sprintf("1.2.3.%d.1", i%par),
 					SOPInstanceUID: fmt.Sprintf("1.2.3.%d.1.%d", i%par, i), Rows: 256, Columns: 256}
 				paths[i] = filepath.Join(st.TempDir(), fmt.Sprintf("rx-%d", i))
+				sops[i] = m.SOPInstanceUID
 				if err := storetest.WriteMR(paths[i], m); err != nil {
 					b.Fatal(err)
 				}
 			}
 			b.SetBytes(int64(len(data)))
 			b.ResetTimer()
-			work := make(chan string, len(paths))
-			for _, p := range paths {
-				work <- p
+			work := make(chan int, len(paths))
+			for i := range paths {
+				work <- i
 			}
 			close(work)
 			done := make(chan error, par)
 			for w := 0; w < par; w++ {
 				go func() {
-					for p := range work {
-						if s, err := st.Store(context.Background(), &dimse.StoredInstance{Path: p}); s != dimse.StatusSuccess {
+					for i := range work {
+						si := &dimse.StoredInstance{Path: paths[i]}
+						si.SOPInstanceUID = sops[i]
+						if s, err := h.Store(context.Background(), si); s != dimse.StatusSuccess {
 							done <- fmt.Errorf("status 0x%04X: %v", s, err)
 							return
 						}
