@@ -100,3 +100,36 @@ func TestFilterMarginMatchesWholeImage(t *testing.T) {
 		t.Errorf("cropped LoG: mean %v variance %v; whole image: %v %v", mean, variance, mom.mean, mom.m2)
 	}
 }
+
+// TestNamesUnique: no two features share a name in either convention, in PyRadiomics and in IBSI
+// mode (the CLI prints one flat object).
+func TestNamesUnique(t *testing.T) {
+	for _, params := range []string{"params/pyradiomics-default.yaml", "params/ibsi-phantom.yaml"} {
+		s, err := ReadSettings(params)
+		if err != nil {
+			t.Fatal(err)
+		}
+		img, err := image.ReadNRRDVolume("testdata/ibsi/phantom_image.nrrd")
+		if err != nil {
+			t.Fatal(err)
+		}
+		mask, err := image.ReadNRRDLabels("testdata/ibsi/phantom_mask.nrrd")
+		if err != nil {
+			t.Fatal(err)
+		}
+		res, err := Extract(img, mask, 1, s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, n := range []Naming{NamingPyRadiomics, NamingIBSI} {
+			seen := map[string]bool{}
+			for _, v := range res.Features {
+				name := v.Name(n)
+				if seen[name] {
+					t.Errorf("%s, %s naming: %s appears twice", params, n, name)
+				}
+				seen[name] = true
+			}
+		}
+	}
+}
