@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/sacrum-dev/sacrum/store"
+	"github.com/sacrum-dev/sacrum/store/admin"
 )
 
 // StatusCommand shows the study queue, from the running node's admin API or, when no node answers,
@@ -185,24 +186,9 @@ func writeStatusTable(w io.Writer, sum *store.Summary, now time.Time) error {
 			acc = "-"
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%d\t%s\t%s\t%s\n", s.StudyUID, acc, s.State, s.Instances, s.Attempts,
-			ageString(now.Sub(s.FirstReceived)), results, lastErr)
+			admin.Age(now.Sub(s.FirstReceived)), results, lastErr)
 	}
 	return tw.Flush()
-}
-
-// ageString renders a queue age: 45s, 12m, 3h, 2d.
-func ageString(d time.Duration) string {
-	switch {
-	case d < 0:
-		return "0s"
-	case d < time.Minute:
-		return fmt.Sprintf("%ds", int(d.Seconds()))
-	case d < time.Hour:
-		return fmt.Sprintf("%dm", int(d.Minutes()))
-	case d < 48*time.Hour:
-		return fmt.Sprintf("%dh", int(d.Hours()))
-	}
-	return fmt.Sprintf("%dd", int(d.Hours()/24))
 }
 
 // Usage describes the command.

@@ -51,7 +51,7 @@ func Handler(st *store.Store, cfg Config) http.Handler {
 		cfg.Gatherer = prometheus.NewRegistry()
 	}
 	h := &handler{st: st, cfg: cfg, page: template.Must(template.New("page").Funcs(template.FuncMap{
-		"age": func(t time.Time) string { return age(cfg.Now().Sub(t)) },
+		"age": func(t time.Time) string { return Age(cfg.Now().Sub(t)) },
 	}).Parse(pageHTML))}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "ok\n") })
@@ -234,9 +234,11 @@ func (h *handler) queuePage(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-// age renders a duration the way people read queue ages: 45s, 12m, 3h, 2d.
-func age(d time.Duration) string {
+// Age renders a duration the way people read queue ages: 45s, 12m, 3h, 2d.
+func Age(d time.Duration) string {
 	switch {
+	case d < 0:
+		return "0s"
 	case d < time.Minute:
 		return fmt.Sprintf("%ds", int(d.Seconds()))
 	case d < time.Hour:
