@@ -470,14 +470,21 @@ func SendFiles(ctx context.Context, addr string, cfg ClientConfig, paths []strin
 		results[i].SOPClassUID = fi.meta.MediaStorageSOPClassUID
 		results[i].SOPInstanceUID = fi.meta.MediaStorageSOPInstanceUID
 		results[i].TransferSyntax = fi.meta.TransferSyntaxUID
-		k := [2]string{fi.meta.MediaStorageSOPClassUID, fi.meta.TransferSyntaxUID}
-		if !seen[k] {
-			seen[k] = true
-			if len(proposals) == 128 {
-				results[i].Err = errors.New("more than 128 distinct SOP class/transfer syntax pairs in one association")
+		// One context per SOP class and transfer syntax: the file's own, and the little-endian
+		// alternative we can transcode to, so a peer accepting the file's syntax gets it unchanged.
+		for j, ts := range alternatives(fi.meta.TransferSyntaxUID) {
+			k := [2]string{fi.meta.MediaStorageSOPClassUID, ts}
+			if seen[k] {
 				continue
 			}
-			proposals = append(proposals, Proposal{AbstractSyntax: k[0], TransferSyntaxes: []string{k[1]}})
+			if len(proposals) == 128 {
+				if j == 0 {
+					results[i].Err = errors.New("more than 128 distinct SOP class/transfer syntax pairs in one association")
+				}
+				break
+			}
+			seen[k] = true
+			proposals = append(proposals, Proposal{AbstractSyntax: k[0], TransferSyntaxes: []string{ts}})
 		}
 	}
 	if len(proposals) == 0 {
@@ -497,7 +504,7 @@ func SendFiles(ctx context.Context, addr string, cfg ClientConfig, paths []strin
 			r.Err = errors.New("not sent: association ended")
 			continue
 		}
-		if _, _, ok := cl.ContextFor(r.SOPClassUID, r.TransferSyntax); !ok {
+		if _, _, ok := cl.ContextFor(r.SOPClassUID, alternatives(r.TransferSyntax)...); !ok {
 			r.Err = fmt.Errorf("presentation context refused: %s (SOP class %s, transfer syntax %s)", cl.rejection(r.SOPClassUID, r.TransferSyntax), r.SOPClassUID, r.TransferSyntax)
 			continue
 		}
@@ -524,7 +531,22 @@ func (cfg ClientConfig) logger() *slog.Logger {
 	return slog.New(slog.DiscardHandler)
 }
 
+// alternatives lists the transfer syntaxes a file in ts can be sent in: its own, and for explicit
+// and implicit VR little endian the other one (we transcode between them).
+func alternatives(ts string) []string {
+	switch ts {
+	case ExplicitVRLittleEndian:
+		return []string{ExplicitVRLittleEndian, ImplicitVRLittleEndian}
+	case ImplicitVRLittleEndian:
+		return []string{ImplicitVRLittleEndian, ExplicitVRLittleEndian}
+	}
+	return []string{ts}
+}
+
+// sendFile streams the dataset of a file, transcoding it first (to a temporary file) when the peer
+// accepted the other little-endian transfer syntax.
 func sendFile(cl *Client, path string, fi fileInfo) (uint16, error) {
+	_, ts, _ := cl.ContextFor(fi.meta.MediaStorageSOPClassUID, alternatives(fi.meta.TransferSyntaxUID)...)
 	f, err := os.Open(path)
 	if err != nil {
 		return 0, err
@@ -533,5 +555,25 @@ func sendFile(cl *Client, path string, fi fileInfo) (uint16, error) {
 	if _, err := f.Seek(fi.offset, io.SeekStart); err != nil {
 		return 0, err
 	}
-	return cl.Store(fi.meta.MediaStorageSOPClassUID, fi.meta.MediaStorageSOPInstanceUID, fi.meta.TransferSyntaxUID, f, fi.size)
+	var data io.Reader = f
+	size := fi.size
+	if ts != fi.meta.TransferSyntaxUID {
+		tmp, err := os.CreateTemp("", "sacrum-transcode-*.dcm")
+		if err != nil {
+			return 0, err
+		}
+		defer os.Remove(tmp.Name())
+		defer tmp.Close()
+		if err := transcodeLE(tmp, io.LimitReader(f, fi.size), fi.meta.TransferSyntaxUID == ExplicitVRLittleEndian); err != nil {
+			return 0, fmt.Errorf("%s: transcode to %s: %w", path, ts, err)
+		}
+		if size, err = tmp.Seek(0, io.SeekCurrent); err != nil {
+			return 0, err
+		}
+		if _, err := tmp.Seek(0, io.SeekStart); err != nil {
+			return 0, err
+		}
+		data = tmp
+	}
+	return cl.Store(fi.meta.MediaStorageSOPClassUID, fi.meta.MediaStorageSOPInstanceUID, ts, data, size)
 }

@@ -190,6 +190,15 @@ func sameCommand(a, b *command) bool {
 // that they are committed.
 func TestWriteFuzzCorpus(t *testing.T) {
 	sets := map[string][][]byte{"FuzzPDUDecode": pduSeeds(t), "FuzzPDataReassembly": pdataSeeds(), "FuzzCommandSet": commandSeeds()}
+	if *update {
+		// FuzzTranscode takes (bool, []byte); its seeds are written here.
+		dir := filepath.Join("testdata", "fuzz", "FuzzTranscode")
+		os.MkdirAll(dir, 0o755)
+		var implicit bytes.Buffer
+		transcodeLE(&implicit, bytes.NewReader(sampleExplicitDataset()), true)
+		os.WriteFile(filepath.Join(dir, "seed-00"), []byte(fmt.Sprintf("go test fuzz v1\nbool(true)\n[]byte(%q)\n", sampleExplicitDataset())), 0o644)
+		os.WriteFile(filepath.Join(dir, "seed-01"), []byte(fmt.Sprintf("go test fuzz v1\nbool(false)\n[]byte(%q)\n", implicit.Bytes())), 0o644)
+	}
 	for name, seeds := range sets {
 		dir := filepath.Join("testdata", "fuzz", name)
 		if *update {
@@ -203,4 +212,16 @@ func TestWriteFuzzCorpus(t *testing.T) {
 			t.Errorf("%s: %d corpus files, want at least %d (%v)", dir, len(entries), len(seeds), err)
 		}
 	}
+}
+
+// FuzzTranscode: the explicit ↔ implicit VR transcoder never panics on any input.
+func FuzzTranscode(f *testing.F) {
+	f.Add(true, sampleExplicitDataset())
+	var implicit bytes.Buffer
+	transcodeLE(&implicit, bytes.NewReader(sampleExplicitDataset()), true)
+	f.Add(false, implicit.Bytes())
+	f.Fuzz(func(t *testing.T, fromExplicit bool, data []byte) {
+		var out bytes.Buffer
+		transcodeLE(&out, bytes.NewReader(data), fromExplicit)
+	})
 }

@@ -16,7 +16,9 @@ import (
 	"math/big"
 	"net"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -419,4 +421,43 @@ func selfSigned(t *testing.T) (tls.Certificate, *x509.CertPool) {
 	pool := x509.NewCertPool()
 	pool.AddCert(c)
 	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key}, pool
+}
+
+// TestSendTranscodes: a peer that accepts only implicit VR little endian receives explicit VR
+// files transcoded, with the same dataset content (checked with DCMTK's dcmdump).
+func TestSendTranscodes(t *testing.T) {
+	if _, err := exec.LookPath("dcmdump"); err != nil {
+		t.Fatalf("dcmdump not found: `make setup` installs DCMTK")
+	}
+	srv := startServer(t, func(c *dimse.ServerConfig) { c.TransferSyntaxes = []string{dimse.ImplicitVRLittleEndian} })
+	images := dimsetest.Series(8, 3, 32, 32)
+	paths, err := dimsetest.WriteSeries(t.TempDir(), images)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := dimse.SendFiles(context.Background(), srv.addr, client(), paths)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dump := func(p string) string {
+		out, err := exec.Command("dcmdump", "-q", "+L", p).CombinedOutput()
+		if err != nil {
+			t.Fatalf("dcmdump %s: %v\n%s", p, err, out)
+		}
+		_, ds, _ := strings.Cut(string(out), "# Dicom-Data-Set\n")
+		_, ds, _ = strings.Cut(ds, "\n") // the "# Used TransferSyntax" line
+		return ds
+	}
+	for i, r := range res {
+		if !r.OK() {
+			t.Fatalf("%s: %04X %v", r.Path, r.Status, r.Err)
+		}
+		stored := filepath.Join(srv.dir, images[i].SOPInstanceUID+".dcm")
+		if m, _ := datasetOf(t, stored); m.TransferSyntaxUID != dimse.ImplicitVRLittleEndian {
+			t.Errorf("stored in %s, want implicit VR little endian", m.TransferSyntaxUID)
+		}
+		if a, b := dump(paths[i]), dump(stored); a != b {
+			t.Errorf("%s: transcoded dataset differs:\n%s\n---\n%s", r.Path, a, b)
+		}
+	}
 }
