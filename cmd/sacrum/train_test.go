@@ -215,3 +215,45 @@ func TestTrainPredictReproducesMetrics(t *testing.T) {
 }
 
 func want(b *learn.Bundle) learn.SummaryMetrics { return b.Endpoints["asas40"].Metrics["dlrc"]["test"] }
+
+// TestCommittedBundle loads the demonstration bundle the node uses by
+// default and checks it is complete: both endpoints, radiomics settings
+// recorded, and a patient at the training means gets the background
+// prediction with the DLRC variant.
+func TestCommittedBundle(t *testing.T) {
+	dir := filepath.Join("..", "..", "models", "dlrc-synthetic")
+	b, err := learn.LoadBundle(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.Join(b.EndpointNames(), ","); got != "asas40,asas20" {
+		t.Errorf("endpoints %s", got)
+	}
+	if b.Extraction.RadiomicsParamsSHA256 == "" || b.TrainingData.Patients != 183 {
+		t.Errorf("extraction %+v, training data %+v", b.Extraction, b.TrainingData)
+	}
+	features := map[string]float64{}
+	for _, e := range b.Endpoints {
+		for j, f := range e.Lasso.Inputs {
+			features[f] = e.Lasso.Scaler.Mean[j]
+		}
+	}
+	for _, ep := range b.EndpointNames() {
+		e := b.Endpoints[ep]
+		clinical := map[string]float64{}
+		for j, in := range e.DLRC.Inputs[1:] {
+			clinical[in] = e.DLRC.Scaler.Mean[j+1]
+		}
+		p, err := b.Predict(features, clinical)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// The DLR score at the feature means is the LASSO intercept.
+		if d := p[ep].DLRScore - e.Lasso.Model.Intercept; d > 1e-9 || d < -1e-9 {
+			t.Errorf("%s: DLR score at the means %v, want the intercept %v", ep, p[ep].DLRScore, e.Lasso.Model.Intercept)
+		}
+		if p[ep].Variant != learn.VariantDLRC || p[ep].Probability <= 0 || p[ep].Probability >= 1 {
+			t.Errorf("%s: %+v", ep, p[ep])
+		}
+	}
+}
