@@ -117,8 +117,10 @@ func statusText(r dimse.SendResult) string {
 func (c *SendCommand) Usage() string {
 	return `Send DICOM Part 10 files with C-STORE over one association. Directories are walked
 recursively. Presentation contexts are proposed from the files' SOP classes and transfer
-syntaxes; each dataset is streamed from its file in its own transfer syntax, in fragments
-sized to the peer's maximum PDU length.
+syntaxes (for explicit and implicit VR little endian files, the other one too); each dataset
+is streamed from its file in its own transfer syntax, or transcoded between explicit and
+implicit VR little endian when the peer accepts only the other, in fragments sized to the
+peer's maximum PDU length.
 
 Usage:
 
