@@ -9,6 +9,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/http"
 	"os"
 	"path/filepath"
 	"sort"
@@ -17,8 +18,10 @@ import (
 	"time"
 
 	"github.com/sacrum-dev/sacrum/dimse"
+	"github.com/sacrum-dev/sacrum/pipeline/node"
 	"github.com/sacrum-dev/sacrum/pipeline/report"
 	"github.com/sacrum-dev/sacrum/pipeline/synth"
+	"github.com/sacrum-dev/sacrum/store"
 )
 
 // DemoCommand runs the whole node on one synthetic patient without any configuration.
@@ -42,6 +45,7 @@ type demoResult struct {
 	CardPNG     string              `json:"card_png"`
 	Log         string              `json:"log"`
 	Predictions []report.Prediction `json:"predictions"`
+	Stages      []node.StageSummary `json:"stages"`
 }
 
 // Demo AE titles.
@@ -60,6 +64,7 @@ func (c *DemoCommand) Run(ctx context.Context, args []string) error {
 	seed := fs.Int64("seed", 7, "seed of the synthetic patient")
 	timeout := fs.Duration("timeout", 60*time.Second, "give up when the results have not arrived after this long")
 	asJSON := fs.Bool("json", false, "print the result as JSON")
+	withSEG := fs.Bool("with-seg", false, "also send reader 1's DICOM SEG: the node uses it instead of the segmentation model")
 	if err := fs.Parse(args); err != nil {
 		if err == flag.ErrHelp {
 			return err
@@ -77,7 +82,7 @@ func (c *DemoCommand) Run(ctx context.Context, args []string) error {
 		}
 		dir = d
 	}
-	res, err := c.demo(ctx, dir, *seed, *timeout)
+	res, err := c.demo(ctx, dir, *seed, *timeout, *withSEG)
 	if err != nil {
 		return fmt.Errorf("sacrum demo: %w (files and log in %s)", err, dir)
 	}
@@ -90,7 +95,7 @@ func (c *DemoCommand) Run(ctx context.Context, args []string) error {
 	return nil
 }
 
-func (c *DemoCommand) demo(ctx context.Context, dir string, seed int64, timeout time.Duration) (*demoResult, error) {
+func (c *DemoCommand) demo(ctx context.Context, dir string, seed int64, timeout time.Duration, withSEG bool) (*demoResult, error) {
 	out := &demoResult{Dir: dir, Log: filepath.Join(dir, "node.log")}
 	logf, err := os.Create(out.Log)
 	if err != nil {
@@ -111,7 +116,7 @@ func (c *DemoCommand) demo(ctx context.Context, dir string, seed int64, timeout 
 	}
 	var mr []string
 	for _, p := range paths {
-		if filepath.Base(p) != "seg.dcm" { // the node segments the study itself
+		if withSEG || filepath.Base(p) != "seg.dcm" { // without the SEG the node segments the study itself
 			mr = append(mr, p)
 		}
 	}
@@ -147,8 +152,10 @@ func (c *DemoCommand) demo(ctx context.Context, dir string, seed int64, timeout 
 	cfg.Node.AETitle, cfg.Node.Listen, cfg.Node.Allow = demoNodeAE, "127.0.0.1:0", []string{demoSCUAE + "@127.0.0.1"}
 	cfg.Store.DataDir = filepath.Join(dir, "node")
 	cfg.Store.StableSeconds = 1
-	cfg.Admin.Listen = "off"
-	cfg.Queue.Pipeline = "analysis"
+	if cfg.Admin.Listen, err = freeLoopback(); err != nil {
+		return nil, err
+	}
+	cfg.Queue.Pipeline, cfg.Queue.MaxAttempts = "analysis", 1
 	cfg.Queue.OutboxInitialBackoff = Duration(time.Second)
 	cfg.Destinations = []DestinationConfig{{AETitle: demoPACSAE, Host: "127.0.0.1", Port: pacsAddr.(*net.TCPAddr).Port}}
 	if c.pipeline != nil {
@@ -207,6 +214,9 @@ func (c *DemoCommand) demo(ctx context.Context, dir string, seed int64, timeout 
 		if err := classify(pacs, out); err != nil {
 			return nil, err
 		}
+		if d, err := studyDetail(ctx, cfg.Admin.Listen, out.StudyUID); err == nil && d.Study.State == store.StateFailed {
+			return nil, fmt.Errorf("the study FAILED: %s", d.Study.LastError)
+		}
 	}
 	out.Elapsed = time.Since(start).Seconds()
 	sr, err := report.ReadSR(out.SR)
@@ -214,14 +224,51 @@ func (c *DemoCommand) demo(ctx context.Context, dir string, seed int64, timeout 
 		return nil, err
 	}
 	out.Predictions = sr.Predictions
+	if d, err := studyDetail(ctx, cfg.Admin.Listen, out.StudyUID); err == nil && d.Summary != nil {
+		var sum node.Summary
+		if json.Unmarshal(d.Summary, &sum) == nil {
+			out.Stages = sum.Stages
+		}
+	}
 	pngs, _ := filepath.Glob(filepath.Join(cfg.Store.DataDir, "results", "*", "job-*", "card.png"))
 	if len(pngs) > 0 {
-		out.CardPNG = filepath.Join(received, "card.png")
+		out.CardPNG = filepath.Join(pacs, "card.png")
 		if err := copyFile(pngs[0], out.CardPNG); err != nil {
 			return nil, err
 		}
 	}
 	return out, nil
+}
+
+// freeLoopback returns a loopback address whose port was free a moment ago (for the admin API).
+func freeLoopback() (string, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", err
+	}
+	defer ln.Close()
+	return ln.Addr().String(), nil
+}
+
+// studyDetail asks the node's admin API about a study.
+func studyDetail(ctx context.Context, admin, uid string) (*store.StudyDetail, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+admin+"/api/v1/studies/"+uid, nil)
+	if err != nil {
+		return nil, err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return nil, fmt.Errorf("admin API: %s", resp.Status)
+	}
+	var d store.StudyDetail
+	if err := json.NewDecoder(resp.Body).Decode(&d); err != nil {
+		return nil, err
+	}
+	return &d, nil
 }
 
 // startReceiver runs the stand-in PACS: a C-STORE SCP (AE PACS) keeping files as DIR/received/<sop>.dcm.
@@ -313,6 +360,13 @@ func (c *DemoCommand) print(r *demoResult) {
 		}
 		tw.Flush()
 	}
+	if len(r.Stages) > 0 {
+		fmt.Fprintf(w, "\nPipeline stages (ms):")
+		for _, st := range r.Stages {
+			fmt.Fprintf(w, " %s %.0f;", st.Stage, st.MS)
+		}
+		fmt.Fprintln(w)
+	}
 	fmt.Fprintf(w, "\nResult files (as received by the PACS):\n")
 	tw = tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintf(tw, "  SR\t%s\n  SEG\t%s\n  card\t%s\n", r.SR, r.SEG, r.Card)
@@ -336,7 +390,7 @@ Research use only, not for diagnostic use.
 
 Usage:
 
-	sacrum demo [--dir DIR] [--seed N] [--timeout 60s] [--json]
+	sacrum demo [--dir DIR] [--seed N] [--timeout 60s] [--with-seg] [--json]
 
 The ONNX Runtime library is found as for sacrum serve (make setup fetches it; make demo does both).
 
