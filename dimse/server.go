@@ -50,7 +50,7 @@ func (e AllowEntry) String() string {
 // ServerConfig configures the C-ECHO/C-STORE SCP. Zero durations and sizes take the defaults below.
 type ServerConfig struct {
 	AETitle          string        // our AE title; the called AE title must match it
-	MaxPDULength     uint32        // our maximum receive length (default 262144; 0 after defaults means unlimited is not offered)
+	MaxPDULength     uint32        // our maximum receive length, announced to peers (0 = 262144); we never offer unlimited
 	MaxAssociations  int           // concurrent associations (default 16); beyond: transient reject
 	IdleTimeout      time.Duration // abort an established association idle this long (default 5m)
 	ARTIMTimeout     time.Duration // ARTIM timer (default 30s)

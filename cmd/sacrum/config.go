@@ -130,8 +130,8 @@ func (c *Config) Validate() error {
 	if n.MaxAssociations < 1 {
 		return fmt.Errorf("node.max_associations must be at least 1")
 	}
-	if n.MaxPDULength != 0 && n.MaxPDULength < 4096 {
-		return fmt.Errorf("node.max_pdu_length %d is below 4096 (0 = unlimited)", n.MaxPDULength)
+	if n.MaxPDULength < 4096 || n.MaxPDULength > 64<<20 {
+		return fmt.Errorf("node.max_pdu_length %d is outside 4096 … 67108864", n.MaxPDULength)
 	}
 	if _, err := n.allowEntries(); err != nil {
 		return err

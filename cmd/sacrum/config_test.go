@@ -54,7 +54,7 @@ func TestLoadConfig(t *testing.T) {
 		{"bad allow entry", "node:\n  allow: [PACS@notanip]\n", nil, "not an IP address"},
 		{"AE title too long", "node:\n  ae_title: ABCDEFGHIJKLMNOPQ\n", nil, "1 to 16 characters"},
 		{"cert without key", "node:\n  tls:\n    cert: a.pem\n", nil, "both cert and key"},
-		{"small max PDU", "node:\n  max_pdu_length: 100\n", nil, "below 4096"},
+		{"small max PDU", "node:\n  max_pdu_length: 100\n", nil, "outside 4096"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
