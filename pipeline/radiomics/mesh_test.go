@@ -97,3 +97,23 @@ func TestConvexHull3(t *testing.T) {
 		t.Errorf("box hull volume %v area %v, want 36 and 72", v, a)
 	}
 }
+
+// TestMinimumVolumeEllipsoid: points spread over an ellipsoid with semi-axes 3, 2, 1 have that
+// ellipsoid as their minimum-volume enclosing ellipsoid.
+func TestMinimumVolumeEllipsoid(t *testing.T) {
+	var p [][3]float64
+	for i := 0; i < 200; i++ {
+		th := float64(i) * 2.399963 // golden angle: a spiral over the sphere
+		z := 1 - 2*(float64(i)+0.5)/200
+		r := math.Sqrt(1 - z*z)
+		p = append(p, [3]float64{3*r*math.Cos(th) + 10, 2*r*math.Sin(th) - 4, z + 7})
+	}
+	ax, ok := minimumVolumeEllipsoid(p)
+	if !ok || math.Abs(ax[0]-3) > 1e-4 || math.Abs(ax[1]-2) > 1e-4 || math.Abs(ax[2]-1) > 1e-4 {
+		t.Errorf("semi-axes %v (ok %v), want 3 2 1", ax, ok)
+	}
+	// The Legendre series gives the sphere's area for equal axes, and Thomsen-close values otherwise.
+	if a := ellipsoidArea(2, 2, 2); math.Abs(a-16*math.Pi) > 1e-9 {
+		t.Errorf("sphere area %v, want 16π", a)
+	}
+}

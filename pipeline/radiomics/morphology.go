@@ -351,7 +351,9 @@ func minAreaRect(h [][2]float64) (area, w, l float64) {
 }
 
 // minimumVolumeEllipsoid returns the semi-axes (descending) of the minimum-volume enclosing
-// ellipsoid of p by Khachiyan's algorithm.
+// ellipsoid of p by Khachiyan's algorithm, stopped when every lifted point is within a factor
+// 1 + 1e-6 of the ellipsoid's boundary (the inverse of the moment matrix is kept up to date by
+// Sherman–Morrison updates and refreshed now and then).
 func minimumVolumeEllipsoid(p [][3]float64) ([3]float64, bool) {
 	n := len(p)
 	if n < 4 {
@@ -363,8 +365,8 @@ func minimumVolumeEllipsoid(p [][3]float64) ([3]float64, bool) {
 		u[i] = 1 / float64(n)
 	}
 	q := func(i int) [4]float64 { return [4]float64{p[i][0], p[i][1], p[i][2], 1} }
-	m := make([]float64, n)
-	for iter := 0; iter < 10000; iter++ {
+	var inv [4][4]float64
+	refresh := func() bool {
 		x := mat.NewSymDense(4, nil)
 		for i := 0; i < n; i++ {
 			qi := q(i)
@@ -376,38 +378,61 @@ func minimumVolumeEllipsoid(p [][3]float64) ([3]float64, bool) {
 		}
 		var ch mat.Cholesky
 		if !ch.Factorize(x) {
-			return [3]float64{}, false
+			return false
 		}
-		var inv mat.SymDense
-		if err := ch.InverseTo(&inv); err != nil {
-			return [3]float64{}, false
+		var xi mat.SymDense
+		if err := ch.InverseTo(&xi); err != nil {
+			return false
 		}
+		for a := 0; a < 4; a++ {
+			for b := 0; b < 4; b++ {
+				inv[a][b] = xi.At(a, b)
+			}
+		}
+		return true
+	}
+	if !refresh() {
+		return [3]float64{}, false
+	}
+	for iter := 1; iter <= 50000; iter++ {
 		j, mj := 0, math.Inf(-1)
 		for i := 0; i < n; i++ {
 			qi := q(i)
 			var s float64
 			for a := 0; a < 4; a++ {
-				for b := 0; b < 4; b++ {
-					s += qi[a] * inv.At(a, b) * qi[b]
-				}
+				r := inv[a][0]*qi[0] + inv[a][1]*qi[1] + inv[a][2]*qi[2] + inv[a][3]*qi[3]
+				s += qi[a] * r
 			}
-			m[i] = s
 			if s > mj {
 				j, mj = i, s
 			}
 		}
-		step := (mj - d - 1) / ((d + 1) * (mj - 1))
-		var change float64
-		for i := range u {
-			nu := (1 - step) * u[i]
-			if i == j {
-				nu += step
-			}
-			change += (nu - u[i]) * (nu - u[i])
-			u[i] = nu
-		}
-		if math.Sqrt(change) < 1e-9 {
+		if mj <= (d+1)*(1+1e-6) {
 			break
+		}
+		step := (mj - d - 1) / ((d + 1) * (mj - 1))
+		for i := range u {
+			u[i] *= 1 - step
+		}
+		u[j] += step
+		if iter%500 == 0 {
+			if !refresh() {
+				return [3]float64{}, false
+			}
+			continue
+		}
+		// X' = (1−s)X + s·qqᵀ  ⇒  X'⁻¹ = (X⁻¹ − a·vvᵀ/(1 + a·m)) / (1−s), v = X⁻¹q, a = s/(1−s).
+		qj := q(j)
+		var v [4]float64
+		for a := 0; a < 4; a++ {
+			v[a] = inv[a][0]*qj[0] + inv[a][1]*qj[1] + inv[a][2]*qj[2] + inv[a][3]*qj[3]
+		}
+		al := step / (1 - step)
+		den := 1 + al*mj
+		for a := 0; a < 4; a++ {
+			for b := 0; b < 4; b++ {
+				inv[a][b] = (inv[a][b] - al*v[a]*v[b]/den) / (1 - step)
+			}
 		}
 	}
 	var c [3]float64
