@@ -194,14 +194,15 @@ func newULConn(nc net.Conn, requestor bool, log *slog.Logger) *ulConn {
 	}
 }
 
-// setMaxRecv sets the P-DATA-TF body limit from our advertised maximum length. Peers commonly
-// send PDUs up to that size; we allow some slack but bound memory.
+// setMaxRecv sets the P-DATA-TF body limit from our advertised maximum length. Some peers
+// overshoot it slightly (counting headers differently), so we allow 64 KiB of slack while
+// still bounding memory.
 func (c *ulConn) setMaxRecv(ourMax uint32) {
 	if ourMax == 0 || ourMax > hardPDULimit {
 		c.maxRecv = hardPDULimit
 		return
 	}
-	c.maxRecv = ourMax
+	c.maxRecv = ourMax + 64<<10
 }
 
 // fire executes the action for event e in the current state (PS3.8 §9.2) and moves to the next state.
