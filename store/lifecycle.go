@@ -64,8 +64,11 @@ func (s *Store) reconcile(now time.Time) error {
 			if err := json.Unmarshal(v, st); err != nil {
 				return fmt.Errorf("decode study %s: %w", k, err)
 			}
-			if st.State == StateReceiving {
+			switch st.State {
+			case StateReceiving:
 				s.deadlines[st.UID] = st.LastReceived.Add(s.cfg.stableFor(st.CallingAE))
+			case StateRetrying:
+				s.retryAt[st.UID] = st.NextAttempt
 			}
 			return nil
 		})
@@ -329,26 +332,31 @@ func (s *Store) complete(uid string, now time.Time) error {
 }
 
 func (s *Store) requeueRetries(now time.Time) error {
+	s.mu.Lock()
+	var due []string
+	for uid, at := range s.retryAt {
+		if !now.Before(at) {
+			due = append(due, uid)
+			delete(s.retryAt, uid)
+		}
+	}
+	s.mu.Unlock()
+	if len(due) == 0 {
+		return nil
+	}
+	sort.Strings(due)
 	return s.db.Update(func(tx *bolt.Tx) error {
-		var due []*Study
-		err := tx.Bucket(bktStudies).ForEach(func(k, v []byte) error {
-			// Cheap pre-filter before decoding every study.
-			if !strings.Contains(string(v), `"state":"RETRYING"`) {
-				return nil
+		for _, uid := range due {
+			st, err := getStudy(tx, uid)
+			if errors.Is(err, ErrNotFound) {
+				continue
 			}
-			st := &Study{}
-			if err := json.Unmarshal(v, st); err != nil {
+			if err != nil {
 				return err
 			}
-			if st.State == StateRetrying && !now.Before(st.NextAttempt) {
-				due = append(due, st)
+			if st.State != StateRetrying {
+				continue // reopened or cancelled meanwhile
 			}
-			return nil
-		})
-		if err != nil {
-			return err
-		}
-		for _, st := range due {
 			st.NextAttempt = time.Time{}
 			if err := setState(tx, st, StateQueued, now, fmt.Sprintf("attempt %d", st.Attempts+1)); err != nil {
 				return err
@@ -392,6 +400,16 @@ func (s *Store) dispatch(ctx context.Context, now time.Time) error {
 		}
 		var in *StudyInput
 		var job Job
+		// A write transaction fsyncs even when it changes nothing: look first.
+		queuedAny := false
+		s.db.View(func(tx *bolt.Tx) error {
+			k, _ := tx.Bucket(bktQueue).Cursor().First()
+			queuedAny = k != nil
+			return nil
+		})
+		if !queuedAny {
+			return nil
+		}
 		err := s.db.Update(func(tx *bolt.Tx) error {
 			for _, uid := range queued(tx) {
 				s.mu.Lock()
@@ -503,6 +521,7 @@ func (s *Store) work(ctx context.Context, cancel context.CancelFunc, job Job, in
 	}
 	now := time.Now()
 	var discarded bool
+	var nextRetry time.Time
 	dbErr := s.db.Update(func(tx *bolt.Tx) error {
 		st, err2 := getStudy(tx, job.StudyUID)
 		if err2 != nil {
@@ -514,7 +533,13 @@ func (s *Store) work(ctx context.Context, cancel context.CancelFunc, job Job, in
 		}
 		if err != nil {
 			s.metrics.pipelineRuns.WithLabelValues("failed").Inc()
-			return s.failRun(tx, st, job.ID, err, now)
+			if err := s.failRun(tx, st, job.ID, err, now); err != nil {
+				return err
+			}
+			if st.State == StateRetrying {
+				nextRetry = st.NextAttempt
+			}
+			return nil
 		}
 		s.metrics.pipelineRuns.WithLabelValues("ok").Inc()
 		return s.report(tx, st, &job, res, now)
@@ -527,6 +552,9 @@ func (s *Store) work(ctx context.Context, cancel context.CancelFunc, job Job, in
 	}
 	s.mu.Lock()
 	delete(s.running, job.StudyUID)
+	if dbErr == nil && !nextRetry.IsZero() {
+		s.retryAt[job.StudyUID] = nextRetry
+	}
 	s.mu.Unlock()
 	poke(s.wake)
 	poke(s.wakeOut)

@@ -41,48 +41,61 @@ func (s *Store) sendDue(ctx context.Context, wg *sync.WaitGroup, now time.Time) 
 		dests[d.Key()] = d
 	}
 	due := map[string][]OutboxEntry{}
-	err := s.db.Update(func(tx *bolt.Tx) error {
-		var keys [][]byte
-		tx.Bucket(bktOutboxOpen).ForEach(func(k, _ []byte) error {
-			keys = append(keys, append([]byte(nil), k...))
-			return nil
-		})
-		for _, k := range keys {
+	var fix [][]byte // entries to expire, cancel, or drop from the index
+	// Scan read-only: an idle outbox must not cost a write transaction (and its fsync) per tick.
+	err := s.db.View(func(tx *bolt.Tx) error {
+		return tx.Bucket(bktOutboxOpen).ForEach(func(k, _ []byte) error {
 			var e OutboxEntry
 			ok, err := getJSON(tx.Bucket(bktOutbox), k, &e)
 			if err != nil {
 				return err
 			}
-			if !ok || e.State != OutboxPending {
-				if err := tx.Bucket(bktOutboxOpen).Delete(k); err != nil {
-					return err
-				}
-				continue
-			}
-			if _, ok := dests[e.Dest]; !ok {
-				e.LastError = "destination no longer configured"
-				if err := updateOutbox(tx, &e, OutboxCancelled); err != nil {
-					return err
-				}
-				if err := s.checkDelivered(tx, e.StudyUID, now); err != nil {
-					return err
-				}
-				continue
-			}
-			if now.Sub(e.Created) > s.cfg.Outbox.MaxAge {
-				if err := s.expire(tx, &e, now); err != nil {
-					return err
-				}
-				continue
-			}
-			if !now.Before(e.NextAttempt) && len(due[e.Dest]) < maxPerAssociation {
+			_, known := dests[e.Dest]
+			switch {
+			case !ok || e.State != OutboxPending || !known || now.Sub(e.Created) > s.cfg.Outbox.MaxAge:
+				fix = append(fix, append([]byte(nil), k...))
+			case !now.Before(e.NextAttempt) && len(due[e.Dest]) < maxPerAssociation:
 				due[e.Dest] = append(due[e.Dest], e)
 			}
-		}
-		return nil
+			return nil
+		})
 	})
 	if err != nil {
 		return err
+	}
+	if len(fix) > 0 {
+		err := s.db.Update(func(tx *bolt.Tx) error {
+			for _, k := range fix {
+				var e OutboxEntry
+				ok, err := getJSON(tx.Bucket(bktOutbox), k, &e)
+				if err != nil {
+					return err
+				}
+				if !ok || e.State != OutboxPending {
+					if err := tx.Bucket(bktOutboxOpen).Delete(k); err != nil {
+						return err
+					}
+					continue
+				}
+				if _, known := dests[e.Dest]; !known {
+					e.LastError = "destination no longer configured"
+					if err := updateOutbox(tx, &e, OutboxCancelled); err != nil {
+						return err
+					}
+					if err := s.checkDelivered(tx, e.StudyUID, now); err != nil {
+						return err
+					}
+					continue
+				}
+				if err := s.expire(tx, &e, now); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
 	}
 	for key, entries := range due {
 		s.mu.Lock()

@@ -32,6 +32,7 @@ type Store struct {
 
 	mu        sync.Mutex
 	deadlines map[string]time.Time          // RECEIVING study → when it becomes COMPLETE
+	retryAt   map[string]time.Time          // RETRYING study → when it is queued again
 	running   map[string]context.CancelFunc // study → cancel of its running job
 	sending   map[string]bool               // destinations with a send in flight
 	closed    bool
@@ -71,6 +72,7 @@ func Open(cfg Config) (*Store, error) {
 		dirSync:   newDirSyncer(),
 		stopW:     make(chan struct{}),
 		deadlines: map[string]time.Time{},
+		retryAt:   map[string]time.Time{},
 		running:   map[string]context.CancelFunc{},
 		sending:   map[string]bool{},
 		wake:      make(chan struct{}, 1),
