@@ -3,6 +3,8 @@ package main
 import (
 	"bytes"
 	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -16,6 +18,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/sacrum-dev/sacrum/pipeline/infer"
+	"github.com/sacrum-dev/sacrum/pipeline/learn"
 	"github.com/sacrum-dev/sacrum/pipeline/node"
 	"github.com/sacrum-dev/sacrum/pipeline/radiomics"
 	"github.com/sacrum-dev/sacrum/pipeline/report"
@@ -150,6 +153,10 @@ func (pc PipelineConfig) nodeConfig(dataDir, aeTitle string) (node.Config, error
 	if err != nil {
 		return nc, err
 	}
+	if err := matchExtraction(an, model.Bundle.Extraction, pc.RadiomicsParams); err != nil {
+		an.Models.Close()
+		return nc, fmt.Errorf("pipeline.bundle %s: %w", bundle, err)
+	}
 	return node.Config{
 		Analyzer: an, Model: model,
 		Node:           report.Node{UID: uid, Name: aeTitle, SoftwareVersion: sacrumVersion},
@@ -160,6 +167,35 @@ func (pc PipelineConfig) nodeConfig(dataDir, aeTitle string) (node.Config, error
 		TopFeatures:    pc.TopFeatures,
 		CardPNG:        pc.CardPNG,
 	}, nil
+}
+
+// matchExtraction makes the node compute features as the bundle was trained: without pipeline.radiomics_params
+// the bundle's own parameter file (recorded in bundle.json) is used; a configured file must have the same
+// content, and a deep model the bundle names must be among the feature models.
+func matchExtraction(an *study.Analyzer, ex learn.Extraction, configured string) error {
+	if ex.RadiomicsParams != "" {
+		if configured == "" {
+			s, err := radiomics.ParseSettings([]byte(ex.RadiomicsParams))
+			if err != nil {
+				return fmt.Errorf("its radiomics parameters: %w", err)
+			}
+			an.Config.Radiomics, an.Config.RadiomicsName = s, "the bundle's radiomics parameters"
+		} else if b, err := os.ReadFile(configured); err != nil {
+			return err
+		} else if sum := sha256.Sum256(b); ex.RadiomicsParamsSHA256 != "" && hex.EncodeToString(sum[:]) != ex.RadiomicsParamsSHA256 {
+			return fmt.Errorf("it was trained with other radiomics parameters than pipeline.radiomics_params %s (leave the key empty to use the bundle's)", configured)
+		}
+	}
+	if ex.DeepModel != "" {
+		found := false
+		for _, e := range an.Models.Encoders {
+			found = found || e.Manifest.Name == ex.DeepModel
+		}
+		if !found {
+			return fmt.Errorf("it needs the deep feature model %q, which is not among pipeline.feature_models", ex.DeepModel)
+		}
+	}
+	return nil
 }
 
 // sacrumVersion is sacrum's software version in result objects.
