@@ -194,6 +194,14 @@ Input:
                  numbers, or text with two levels (sex: F=0, M=1). Every
                  patient needs every value: there is no imputation.
 
+Bad input: a missing outcome column or a value other than 0/1, a missing
+clinical value, text in a feature, or a patient without features is an
+error naming the file, row and column. A feature with a missing or
+non-finite value is removed (step "missing"), a constant one by the ICC or
+Mann-Whitney step ("constant feature"). Fewer than 10 events or non-events
+in the training or test set, more folds than responders (a fold with one
+class), or no feature left after a step is an error saying which.
+
 Output in BUNDLE_DIR: bundle.json (the model), selection.csv (every feature
 and the step that removed it), metrics.json, report.html.
 
