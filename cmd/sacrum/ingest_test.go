@@ -202,22 +202,34 @@ func TestIngestDCMTK(t *testing.T) {
 			t.Fatalf("echoscu -aet UNKNOWN: err %v\n%s", err, out)
 		}
 	})
-	// Each storescu run sends the same 100 instances; the later runs overwrite or are recognised
-	// as duplicates by the store, and the files must still match what was sent.
+	// Each storescu run sends the same 100 instances to a fresh node, so what is compared is what
+	// that run stored.
 	for _, tc := range []struct {
-		name string
-		args []string
+		name   string
+		args   []string
+		wantTS string
 	}{
-		{"storescu implicit max-pdu 4096", []string{"-xi", "--max-pdu", "4096"}},
-		{"storescu explicit", []string{"-xe"}},
-		{"storescu default", nil},
+		// --max-pdu is storescu's receive limit; --max-send-pdu makes it send us 4 KiB PDUs too.
+		{"storescu implicit max-pdu 4096", []string{"-xi", "--max-pdu", "4096", "--max-send-pdu", "4096"}, dimse.ImplicitVRLittleEndian},
+		{"storescu explicit", []string{"-xe"}, dimse.ExplicitVRLittleEndian},
+		{"storescu default", nil, dimse.ExplicitVRLittleEndian},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
+			host, port, dataDir := inProcessServe(t, "--allow-aet", "STORESCU", "--fsync=true")
 			args := append(append([]string{"-aet", "STORESCU", "-aec", "SACRUM", "+sd"}, tc.args...), host, port, src)
 			if out, err := runDCMTK("storescu", args...); err != nil {
 				t.Fatalf("storescu %v: %v\n%s", tc.args, err, out)
 			}
-			compareStored(t, sent, images, storedInstances(t, dataDir), sentDumps)
+			stored := storedInstances(t, dataDir)
+			compareStored(t, sent, images, stored, sentDumps)
+			f, err := os.Open(stored[images[0].SOPInstanceUID])
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer f.Close()
+			if m, _, err := dimse.ReadFileMeta(bufio.NewReader(f)); err != nil || m.TransferSyntaxUID != tc.wantTS || m.SourceAETitle != "STORESCU" {
+				t.Errorf("stored meta %+v, %v; want transfer syntax %s from STORESCU", m, err, tc.wantTS)
+			}
 		})
 	}
 	t.Run("compressed file refused per context", func(t *testing.T) {
