@@ -123,8 +123,11 @@ type EndpointBundle struct {
 	Metrics map[string]map[string]SummaryMetrics `json:"metrics"`
 }
 
-// SummaryMetrics are SetMetrics without the curves (they are in
-// metrics.json and report.html).
+// SummaryMetrics are one model's statistics on one set: the keys of
+// `sacrum evaluate`, the Youden threshold of the training set applied to
+// this set, and the comparison with the clinical model. A ratio undefined on
+// this set (no predicted positives for PPV) is null. bundle.json holds
+// these; SetMetrics adds the curves of metrics.json and report.html.
 type SummaryMetrics struct {
 	ModelMetrics
 	N           int         `json:"n"`
@@ -146,9 +149,7 @@ func NewEndpointBundle(outcome string, res *TrainResult) *EndpointBundle {
 	for model, sets := range res.Metrics {
 		e.Metrics[model] = map[string]SummaryMetrics{}
 		for set, m := range sets {
-			e.Metrics[model][set] = SummaryMetrics{ModelMetrics: m.ModelMetrics, N: m.N, Events: m.Events,
-				Threshold: m.Threshold, Sensitivity: m.Sensitivity, Specificity: m.Specificity,
-				Accuracy: m.Accuracy, PPV: m.PPV, NPV: m.NPV, VsClinical: m.VsClinical}
+			e.Metrics[model][set] = m.SummaryMetrics
 		}
 		e.Thresholds[model] = sets["train"].Threshold
 	}

@@ -101,23 +101,12 @@ func (m LinearModel) Predict(cols [][]float64) ([]float64, error) {
 	return lp, nil
 }
 
-// SetMetrics are one model's statistics on one set: the keys of `sacrum
-// evaluate`, the Youden threshold of the training set applied to this set,
-// and the curves of the report. A ratio undefined on this set (no
-// predicted positives for PPV) is null.
+// SetMetrics are one model's SummaryMetrics on one set with the curves of
+// metrics.json and the report.
 type SetMetrics struct {
-	ModelMetrics
-	N                int              `json:"n"`
-	Events           int              `json:"events"`
-	Threshold        float64          `json:"threshold"`
-	Sensitivity      *float64         `json:"sensitivity"`
-	Specificity      *float64         `json:"specificity"`
-	Accuracy         *float64         `json:"accuracy"`
-	PPV              *float64         `json:"ppv"`
-	NPV              *float64         `json:"npv"`
+	SummaryMetrics
 	CalibrationCurve []CalibrationBin `json:"calibration_curve"`
 	DecisionCurve    []NetBenefit     `json:"decision_curve"`
-	VsClinical       *Comparison      `json:"vs_clinical,omitempty"`
 	ROC              []Threshold      `json:"-"` // for figures
 }
 
@@ -425,7 +414,7 @@ func setMetrics(y []int, p, ref []float64, thr float64, cfg TrainConfig) (SetMet
 	if err != nil {
 		return SetMetrics{}, err
 	}
-	s := SetMetrics{ModelMetrics: m, N: len(y), Threshold: thr}
+	s := SetMetrics{SummaryMetrics: SummaryMetrics{ModelMetrics: m, N: len(y), Threshold: thr}}
 	for _, v := range y {
 		s.Events += v
 	}
