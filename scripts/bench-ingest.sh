@@ -36,6 +36,7 @@ echo "bench-ingest: building sacrum and $N MR images in $work" >&2
 (cd "$root" && go run ./dimse/dimsetest/mkmr -n "$N" -rows 256 -cols 256 -seed 11 -out "$work/mr" >/dev/null)
 
 now() { date +%s.%N; }
+calc() { awk "BEGIN { printf \"%.6f\", $1 }"; } # floating-point arithmetic without bc
 
 wait_port() { # wait until something accepts on 127.0.0.1:$1
 	for _ in $(seq 1 200); do
@@ -68,7 +69,7 @@ run_sacrum() { # prints seconds
 	stored=$(find "$d" -name '*.dcm' -o -name '*.dcm.*' | wc -l)
 	[ "$stored" -ge "$N" ] || echo "bench-ingest: warning: sacrum data dir has $stored files, want $N" >&2
 	rm -rf "$d"
-	echo "$t1 - $t0" | bc -l
+	calc "$t1 - $t0"
 }
 
 run_storescp() {
@@ -87,7 +88,7 @@ run_storescp() {
 	stored=$(ls "$d" | wc -l)
 	[ "$stored" -eq "$N" ] || echo "bench-ingest: warning: storescp stored $stored files, want $N" >&2
 	rm -rf "$d"
-	echo "$t1 - $t0" | bc -l
+	calc "$t1 - $t0"
 }
 
 printf '%-6s %-10s %10s %10s\n' round node seconds images/s
@@ -97,16 +98,16 @@ for r in $(seq 1 "$ROUNDS"); do
 	if [ $((r % 2)) -eq 1 ]; then order="sacrum storescp"; else order="storescp sacrum"; fi
 	for node in $order; do
 		if [ "$node" = sacrum ]; then s=$(run_sacrum "$r"); else s=$(run_storescp "$r"); fi
-		ips=$(echo "$N / $s" | bc -l)
+		ips=$(calc "$N / $s")
 		printf '%-6s %-10s %10.3f %10.1f\n' "$r" "$node" "$s" "$ips"
-		if [ "$node" = sacrum ]; then sum_s=$(echo "$sum_s + $s" | bc -l); else sum_d=$(echo "$sum_d + $s" | bc -l); fi
+		if [ "$node" = sacrum ]; then sum_s=$(calc "$sum_s + $s"); else sum_d=$(calc "$sum_d + $s"); fi
 	done
 done
-ips_s=$(echo "$N * $ROUNDS / $sum_s" | bc -l)
-ips_d=$(echo "$N * $ROUNDS / $sum_d" | bc -l)
+ips_s=$(calc "$N * $ROUNDS / $sum_s")
+ips_d=$(calc "$N * $ROUNDS / $sum_d")
 printf "sacrum serve (fsync=%s): %.1f images/s\n" "${SACRUM_FSYNC:-true}" "$ips_s"
 printf 'storescp -od:         %.1f images/s\n' "$ips_d"
-printf 'ratio sacrum/storescp: %.2f\n' "$(echo "$ips_s / $ips_d" | bc -l)"
+printf 'ratio sacrum/storescp: %.2f\n' "$(calc "$ips_s / $ips_d")"
 
 # Memory: one large instance through a fresh node.
 echo "bench-ingest: writing one ${BIG_SIDE}x${BIG_SIDE} instance" >&2
@@ -122,4 +123,4 @@ storescu -aet STORESCU -aec SACRUM "127.0.0.1" "$PORT_SACRUM" "$work/big/IMG0001
 hwm1=$(kb VmHWM)
 stop "$spid"
 printf 'memory: %d MB instance; sacrum RSS before %.1f MB, peak during %.1f MB, increase %.1f MB (goal < 64 MB)\n' \
-	"$size_mb" "$(echo "$rss0 / 1024" | bc -l)" "$(echo "$hwm1 / 1024" | bc -l)" "$(echo "($hwm1 - $rss0) / 1024" | bc -l)"
+	"$size_mb" "$(calc "$rss0 / 1024")" "$(calc "$hwm1 / 1024")" "$(calc "($hwm1 - $rss0) / 1024")"
