@@ -351,9 +351,9 @@ func minAreaRect(h [][2]float64) (area, w, l float64) {
 }
 
 // minimumVolumeEllipsoid returns the semi-axes (descending) of the minimum-volume enclosing
-// ellipsoid of p by Khachiyan's algorithm, stopped when every lifted point is within a factor
-// 1 + 1e-6 of the ellipsoid's boundary (the inverse of the moment matrix is kept up to date by
-// Sherman–Morrison updates and refreshed now and then).
+// ellipsoid of p by Khachiyan's algorithm with Todd and Yıldırım's away steps, stopped when the
+// weighted points lie within 1e-7 of the boundary and no point is outside by more (the inverse of
+// the moment matrix is kept by Sherman–Morrison updates and refreshed every 500 steps).
 func minimumVolumeEllipsoid(p [][3]float64) ([3]float64, bool) {
 	n := len(p)
 	if n < 4 {
@@ -394,41 +394,58 @@ func minimumVolumeEllipsoid(p [][3]float64) ([3]float64, bool) {
 	if !refresh() {
 		return [3]float64{}, false
 	}
-	for iter := 1; iter <= 50000; iter++ {
+	for iter := 1; iter <= 20000; iter++ {
+		// Todd–Yıldırım: a Khachiyan step towards the farthest point, or an away step from the
+		// nearest point that still has weight, whichever is further from optimal.
 		j, mj := 0, math.Inf(-1)
+		k, mk := -1, math.Inf(1)
 		for i := 0; i < n; i++ {
 			qi := q(i)
-			var s float64
+			var m float64
 			for a := 0; a < 4; a++ {
 				r := inv[a][0]*qi[0] + inv[a][1]*qi[1] + inv[a][2]*qi[2] + inv[a][3]*qi[3]
-				s += qi[a] * r
+				m += qi[a] * r
 			}
-			if s > mj {
-				j, mj = i, s
+			if m > mj {
+				j, mj = i, m
+			}
+			if u[i] > 0 && m < mk {
+				k, mk = i, m
 			}
 		}
-		if mj <= (d+1)*(1+1e-6) {
+		epsPlus, epsMinus := mj/(d+1)-1, 1-mk/(d+1)
+		if epsPlus <= 1e-7 && epsMinus <= 1e-7 {
 			break
 		}
-		step := (mj - d - 1) / ((d + 1) * (mj - 1))
+		var step float64 // u ← (1−step)·u + step·e_t, X ← (1−step)·X + step·q_t q_tᵀ
+		t, mt := j, mj
+		if epsPlus >= epsMinus {
+			step = (mj - d - 1) / ((d + 1) * (mj - 1))
+		} else {
+			beta := math.Min((d+1-mk)/((d+1)*(mk-1)), u[k]/(1-u[k]))
+			step, t, mt = -beta, k, mk
+		}
 		for i := range u {
 			u[i] *= 1 - step
 		}
-		u[j] += step
+		u[t] += step
+		if u[t] < 1e-15 {
+			u[t] = 0
+		}
 		if iter%500 == 0 {
 			if !refresh() {
 				return [3]float64{}, false
 			}
 			continue
 		}
-		// X' = (1−s)X + s·qqᵀ  ⇒  X'⁻¹ = (X⁻¹ − a·vvᵀ/(1 + a·m)) / (1−s), v = X⁻¹q, a = s/(1−s).
-		qj := q(j)
+		// Sherman–Morrison: X'⁻¹ = (X⁻¹ − a·vvᵀ/(1 + a·m)) / (1−step), v = X⁻¹q, a = step/(1−step).
+		qt := q(t)
 		var v [4]float64
 		for a := 0; a < 4; a++ {
-			v[a] = inv[a][0]*qj[0] + inv[a][1]*qj[1] + inv[a][2]*qj[2] + inv[a][3]*qj[3]
+			v[a] = inv[a][0]*qt[0] + inv[a][1]*qt[1] + inv[a][2]*qt[2] + inv[a][3]*qt[3]
 		}
 		al := step / (1 - step)
-		den := 1 + al*mj
+		den := 1 + al*mt
 		for a := 0; a < 4; a++ {
 			for b := 0; b < 4; b++ {
 				inv[a][b] = (inv[a][b] - al*v[a]*v[b]/den) / (1 - step)
