@@ -59,8 +59,9 @@
 // (nearest neighbour, trilinear or cubic B-spline with Unser's prefilter and mirror boundaries; the
 // grid aligned at the centres (IBSI) or the corners (PyRadiomics); the mask interpolated linearly and
 // thresholded (IBSI) or by nearest neighbour (PyRadiomics); axes whose ROI is one voxel thick or
-// whose spacing is 0 keep their spacing); cropping to the ROI plus padDistance voxels (more for
-// the local intensity sphere); resegmentation into the intensity mask (absolute range, range
+// whose spacing is 0 keep their spacing); cropping to the ROI plus padDistance voxels, or plus the
+// filters' reach (4σ for LoG, the dilated wavelet filter) unless preCrop, because PyRadiomics then
+// filters the whole image, and plus the local intensity sphere in IBSI mode; resegmentation into the intensity mask (absolute range, range
 // relative to the ROI maximum, or mean ± k·σ, e.g. [-3, 3] for IBSI's outlier filtering), the
 // morphological mask staying the ROI (unless resegmentShape); discretisation by fixed bin number or
 // fixed bin size (both conventions above). voxelArrayShift is added for Energy, TotalEnergy and
@@ -103,7 +104,7 @@
 //	 Column/Row
 //	asphericity, centre of mass   yes (OMBB: smallest box with a    —                                         IBSI mode only
 //	 shift, AABB/OMBB/AEE/MVEE/   face on a hull face; MVEE:
-//	 hull densities, integrated   Khachiyan; Moran/Geary exact
+//	 hull densities, integrated   Khachiyan–Todd–Yıldırım; Moran/Geary exact
 //	 intensity, Moran's I,        over all pairs, by FFT)
 //	 Geary's C
 //	shape2D                       —                                 MeshSurface, Perimeter, … (force2D)       no

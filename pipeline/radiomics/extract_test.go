@@ -364,3 +364,12 @@ func FuzzParseSettings(f *testing.F) {
 		}
 	})
 }
+
+func TestExtractCancelled(t *testing.T) {
+	img, mask := block([3]float64{1, 1, 1})
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := ExtractContext(ctx, img, mask, 1, DefaultSettings()); !errors.Is(err, context.Canceled) {
+		t.Fatalf("err = %v, want context.Canceled", err)
+	}
+}
