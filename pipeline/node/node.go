@@ -241,15 +241,9 @@ func (p *Pipeline) inputFiles(in *store.StudyInput) ([]string, int, error) {
 	var paths []string
 	ignored := 0
 	for _, inst := range in.Instances {
-		if slices.Contains(resultClasses, inst.SOPClassUID) {
-			own, err := p.isOwn(inst.Path)
-			if err != nil {
-				return nil, 0, err
-			}
-			if own {
-				ignored++
-				continue
-			}
+		if slices.Contains(resultClasses, inst.SOPClassUID) && p.isOwn(inst.Path) {
+			ignored++
+			continue
 		}
 		paths = append(paths, inst.Path)
 	}
@@ -259,12 +253,14 @@ func (p *Pipeline) inputFiles(in *store.StudyInput) ([]string, int, error) {
 	return paths, ignored, nil
 }
 
-func (p *Pipeline) isOwn(path string) (bool, error) {
+func (p *Pipeline) isOwn(path string) bool {
 	ds, err := dicom.ParseFile(path, nil, dicom.SkipPixelData())
 	if err != nil {
-		return false, fmt.Errorf("read %s: %w", path, err)
+		// Not ours (we write readable files); volume.ReadFiles lists it as skipped with the reason.
+		p.cfg.Logger.Warn("unreadable result-class instance", "path", path, "err", err)
+		return false
 	}
-	return report.IsOwnObject(str(&ds, dtag.Manufacturer), str(&ds, dtag.DeviceSerialNumber), p.cfg.Node.UID), nil
+	return report.IsOwnObject(str(&ds, dtag.Manufacturer), str(&ds, dtag.DeviceSerialNumber), p.cfg.Node.UID)
 }
 
 func str(ds *dicom.Dataset, t dtag.Tag) string {
