@@ -94,8 +94,8 @@ type IBSISettings struct {
 	Aggregations []string
 	// GridAlignment for resampling: "centre" (IBSI: grid centres aligned) or "corner" (PyRadiomics).
 	GridAlignment string
-	// MaskInterpolation: "linear" (IBSI: interpolate the mask with the image interpolator... then
-	// threshold at MaskThreshold) or "nearest" (PyRadiomics).
+	// MaskInterpolation: "linear" (IBSI: interpolate the mask trilinearly, then threshold at
+	// MaskThreshold) or "nearest" (PyRadiomics).
 	MaskInterpolation string
 	MaskThreshold     float64 // default 0.5
 	// IVHBinWidth discretises intensities for the intensity-volume histogram (0 = use the texture
