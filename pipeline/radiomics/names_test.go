@@ -133,3 +133,45 @@ func TestNamesUnique(t *testing.T) {
 		}
 	}
 }
+
+// TestForce2DExtraction: force2D computes the texture classes slice by slice and shape2D on a
+// one-slice ROI; the names are PyRadiomics' own.
+func TestForce2DExtraction(t *testing.T) {
+	img, err := image.ReadNRRDVolume("testdata/ibsi/phantom_image.nrrd")
+	if err != nil {
+		t.Fatal(err)
+	}
+	mask, err := image.ReadNRRDLabels("testdata/ibsi/phantom_mask.nrrd")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := mustSettings(t, "setting: {binWidth: 1, force2D: true}\nfeatureClass: {glcm: [JointAverage], glszm: [ZoneEntropy], firstorder: [Mean]}")
+	res, err := Extract(img, mask, 1, s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// PyRadiomics' force2D GLCM is IBSI's 2.5D average (per direction over merged slices).
+	if got := lookup(t, res, NamingPyRadiomics, "original_glcm_JointAverage"); math.Abs(sigFig(got, 3)-2.2) > 1e-9 {
+		t.Errorf("force2D JointAverage = %v, want IBSI cm_joint_avg_2_5D_avg 2.2", got)
+	}
+	if _, ok := res.Lookup(NamingPyRadiomics, "original_glszm_ZoneEntropy"); !ok {
+		t.Error("no force2D ZoneEntropy")
+	}
+	// shape2D needs the ROI in one slice.
+	one := image.NewLabels(mask.Grid)
+	for j := 0; j < 4; j++ {
+		for i := 0; i < 5; i++ {
+			one.Data[one.Index(i, j, 1)] = mask.Data[mask.Index(i, j, 1)]
+		}
+	}
+	res, err = Extract(img, one, 1, mustSettings(t, "setting: {force2D: true}\nfeatureClass: {shape2D: [PixelSurface]}"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := lookup(t, res, NamingPyRadiomics, "original_shape2D_PixelSurface"); got != 4*19 {
+		t.Errorf("PixelSurface = %v, want 19 pixels × 4 mm²", got)
+	}
+	if _, err := Extract(img, mask, 1, mustSettings(t, "setting: {force2D: true}\nfeatureClass: {shape2D: }")); err == nil || !strings.Contains(err.Error(), "more than one slice") {
+		t.Errorf("shape2D on a 3D ROI: err = %v, want a one-slice error", err)
+	}
+}
