@@ -3,7 +3,8 @@
 # one association, alternately to `sacrum serve` (fsync before each C-STORE success) and to DCMTK
 # `storescp -od DIR`, for ROUNDS rounds each; prints images/s for both and the ratio. Then the
 # memory check: one ~200 MB instance is sent to a fresh `sacrum serve` and the rise of its peak RSS
-# (VmHWM) is reported (goal < 64 MB).
+# (VmHWM) is reported (goal < 64 MB). For context it also times storescp made durable with
+# `--exec-on-reception "sync -f #p/#f" --exec-sync` (not part of the ratio).
 #
 #   scripts/bench-ingest.sh                 # N=500 ROUNDS=3 BIG_SIDE=10240
 #   N=100 ROUNDS=5 scripts/bench-ingest.sh
@@ -72,10 +73,12 @@ run_sacrum() { # prints seconds
 	calc "$t1 - $t0"
 }
 
-run_storescp() {
-	local d="$work/storescp-data-$1"
+run_storescp() { # $1 = round, $2 = "sync" to make storescp durable (sync -f after each file)
+	local d="$work/storescp-data-$1${2:-}"
 	mkdir -p "$d"
-	storescp -aet STORESCP -od "$d" "$PORT_STORESCP" >"$d.log" 2>&1 &
+	local durable=()
+	if [ "${2:-}" = sync ]; then durable=(--exec-on-reception "sync -f #p/#f" --exec-sync); fi
+	storescp -aet STORESCP -od "$d" "${durable[@]}" "$PORT_STORESCP" >"$d.log" 2>&1 &
 	local p=$!
 	pids+=("$p")
 	wait_port "$PORT_STORESCP"
@@ -108,6 +111,15 @@ ips_d=$(calc "$N * $ROUNDS / $sum_d")
 printf "sacrum serve (fsync=%s): %.1f images/s\n" "${SACRUM_FSYNC:-true}" "$ips_s"
 printf 'storescp -od:         %.1f images/s\n' "$ips_d"
 printf 'ratio sacrum/storescp: %.2f\n' "$(calc "$ips_s / $ips_d")"
+
+# Context, not part of the ratio: storescp made durable by its own means (a synchronous
+# `sync -f` of the file system after each file, which is a fork and a syncfs per instance).
+sum_y=0
+for r in $(seq 1 "$ROUNDS"); do
+	s=$(run_storescp "$r" sync)
+	sum_y=$(calc "$sum_y + $s")
+done
+printf 'storescp -od + sync -f per file (durable reference): %.1f images/s\n' "$(calc "$N * $ROUNDS / $sum_y")"
 
 # Memory: one large instance through a fresh node.
 echo "bench-ingest: writing one ${BIG_SIDE}x${BIG_SIDE} instance" >&2
