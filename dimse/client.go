@@ -380,8 +380,9 @@ func (cl *Client) Release() error {
 	return nil
 }
 
-// Abort sends A-ABORT and closes the association.
+// Abort sends A-ABORT and closes the association (waiting at most a second for the peer to close).
 func (cl *Client) Abort() {
+	cl.c.artim = min(cl.c.artim, time.Second)
 	cl.c.abort(abortReasonNotSpecified)
 	cl.close()
 }
