@@ -2,11 +2,16 @@ package dimse
 
 import (
 	"bytes"
+	"context"
 	"fmt"
+	"io"
+	"log/slog"
+	"net"
 	"os"
 	"path/filepath"
 	"reflect"
 	"testing"
+	"time"
 )
 
 // fuzzSeeds are well-formed inputs from which the committed corpora under testdata/fuzz/ are made
@@ -189,7 +194,8 @@ func sameCommand(a, b *command) bool {
 // TestWriteFuzzCorpus writes the seed corpora to testdata/fuzz/ with -update, and otherwise checks
 // that they are committed.
 func TestWriteFuzzCorpus(t *testing.T) {
-	sets := map[string][][]byte{"FuzzPDUDecode": pduSeeds(t), "FuzzPDataReassembly": pdataSeeds(), "FuzzCommandSet": commandSeeds()}
+	sets := map[string][][]byte{"FuzzPDUDecode": pduSeeds(t), "FuzzPDataReassembly": pdataSeeds(), "FuzzCommandSet": commandSeeds(),
+		"FuzzAssociation": associationSeeds(t)}
 	if *update {
 		// FuzzTranscode takes (bool, []byte); its seeds are written here.
 		dir := filepath.Join("testdata", "fuzz", "FuzzTranscode")
@@ -224,4 +230,68 @@ func FuzzTranscode(f *testing.F) {
 		var out bytes.Buffer
 		transcodeLE(&out, bytes.NewReader(data), fromExplicit)
 	})
+}
+
+// associationSeeds are whole client byte streams: an echo, a store, a store cut short.
+func associationSeeds(t testing.TB) [][]byte {
+	rq, err := os.ReadFile(filepath.Join("testdata", "pdu", "storescu-associate-rq.bin"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	echoRQ, err := os.ReadFile(filepath.Join("testdata", "pdu", "echoscu-associate-rq.bin"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	store := encodeCommand(&command{CommandField: cStoreRQ, MessageID: 1, AffectedSOPClassUID: MRImageStorage, AffectedSOPInstanceUID: "1.2.3.4", DataSetType: 0})
+	echo := encodeCommand(&command{CommandField: cEchoRQ, MessageID: 1, AffectedSOPClassUID: VerificationSOPClass, DataSetType: dataSetAbsent})
+	pdata := func(items ...pdv) []byte { b, _ := encodePDU(&pDataTF{Items: items}); return b }
+	rel, _ := encodePDU(&releaseRQ{})
+	return [][]byte{
+		concat(echoRQ, pdata(pdv{ContextID: 1, Command: true, Last: true, Data: echo}), rel),
+		concat(rq, pdata(pdv{ContextID: 3, Command: true, Last: true, Data: store}, pdv{ContextID: 3, Data: []byte{8, 0, 0x18, 0}}),
+			pdata(pdv{ContextID: 3, Last: true, Data: []byte("UI\x06\x001.2.3\x00")}), rel),
+		concat(rq, pdata(pdv{ContextID: 3, Command: true, Last: true, Data: store}, pdv{ContextID: 3, Data: []byte{1, 2}})),
+	}
+}
+
+// FuzzAssociation feeds a byte stream to the SCP as one connection: whatever arrives, serving it
+// ends (when the stream ends) without a panic, and no temporary file is left behind.
+func FuzzAssociation(f *testing.F) {
+	for _, s := range associationSeeds(f) {
+		f.Add(s)
+	}
+	dir := f.TempDir()
+	srv, err := NewServer(ServerConfig{AETitle: "SACRUM", TempDir: filepath.Join(dir, "tmp"), Handler: DirHandler{Dir: dir, NoSync: true}, NoFsync: true,
+		Allow: []AllowEntry{{AETitle: "*"}}, ARTIMTimeout: 50 * time.Millisecond, IdleTimeout: time.Second,
+		Logger: slog.New(slog.NewTextHandler(&panicDetector{}, &slog.HandlerOptions{Level: slog.LevelError}))})
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Fuzz(func(t *testing.T, stream []byte) {
+		a, b := net.Pipe()
+		go io.Copy(io.Discard, a) // the SCP's answers
+		done := make(chan struct{})
+		go func() { srv.serveConn(context.Background(), b, false); close(done) }()
+		a.Write(stream)
+		a.Close()
+		select {
+		case <-done:
+		case <-time.After(5 * time.Second):
+			t.Fatal("serving did not end after the stream closed")
+		}
+		if left, _ := os.ReadDir(filepath.Join(dir, "tmp")); len(left) != 0 {
+			t.Fatalf("%d temporary files left", len(left))
+		}
+	})
+}
+
+// panicDetector fails loudly when serveConn recovers from a panic (the recovery would otherwise
+// hide it from the fuzzer).
+type panicDetector struct{}
+
+func (panicDetector) Write(p []byte) (int, error) {
+	if bytes.Contains(p, []byte("panic serving association")) {
+		panic(string(p))
+	}
+	return len(p), nil
 }

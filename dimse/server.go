@@ -12,6 +12,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"slices"
 	"strings"
 	"sync"
@@ -251,6 +252,13 @@ func (s *Server) serveConn(ctx context.Context, nc net.Conn, overLimit bool) {
 	peer := nc.RemoteAddr()
 	id := newAssocID()
 	log := s.log.With("assoc", id, "peer", peer.String())
+	// A bug must cost one association, not the node (as net/http does per connection).
+	defer func() {
+		if r := recover(); r != nil {
+			log.Error("panic serving association", "panic", fmt.Sprint(r), "stack", string(debug.Stack()))
+			nc.Close()
+		}
+	}()
 	c := newULConn(nc, false, log)
 	c.artim = s.cfg.ARTIMTimeout
 	c.idle = s.cfg.IdleTimeout
