@@ -18,6 +18,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -459,5 +460,31 @@ func TestSendTranscodes(t *testing.T) {
 		if a, b := dump(paths[i]), dump(stored); a != b {
 			t.Errorf("%s: transcoded dataset differs:\n%s\n---\n%s", r.Path, a, b)
 		}
+	}
+}
+
+// TestLargeInstanceStreams: a 32 MiB instance goes through SCU and SCP (one process) allocating far
+// less than its size: datasets are streamed, never held whole in memory.
+func TestLargeInstanceStreams(t *testing.T) {
+	srv := startServer(t, func(c *dimse.ServerConfig) { c.NoFsync = true })
+	paths, err := dimsetest.WriteSeries(t.TempDir(), dimsetest.Series(6, 1, 4096, 4096))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	res, err := dimse.SendFiles(context.Background(), srv.addr, client(), paths)
+	runtime.ReadMemStats(&after)
+	if err != nil || !res[0].OK() {
+		t.Fatalf("%v %+v", err, res)
+	}
+	if res[0].Size < 32<<20 {
+		t.Fatalf("sent %d bytes, want a 32 MiB dataset", res[0].Size)
+	}
+	alloc := after.TotalAlloc - before.TotalAlloc
+	t.Logf("allocated %d KiB for a %d MiB instance", alloc>>10, res[0].Size>>20)
+	if alloc > 8<<20 {
+		t.Errorf("allocated %d MiB to move a %d MiB instance", alloc>>20, res[0].Size>>20)
 	}
 }
