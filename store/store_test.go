@@ -299,7 +299,7 @@ func TestBadFileRejected(t *testing.T) {
 }
 
 func TestCompletenessAndReopen(t *testing.T) {
-	n := start(t, t.TempDir(), func(c *store.Config) { c.StableTime = 400 * time.Millisecond })
+	n := start(t, t.TempDir(), func(c *store.Config) { c.StableTime = time.Second })
 	uid := root + ".3"
 	paths := makeStudy(t, uid, "ACC3", 3, 2)
 	// Three "associations" with pauses shorter than the stable time: one run.
@@ -435,13 +435,18 @@ func TestOutboxBackoffAndFailureStatus(t *testing.T) {
 	uid := root + ".7"
 	n.receiveAll(makeStudy(t, uid, "ACC7", 1, 2), "A")
 	n.waitState(uid, store.StateReported, 5*time.Second)
-	time.Sleep(700 * time.Millisecond)
+	deadline := time.Now().Add(10 * time.Second)
 	d := n.study(uid)
+	for ; d.Study.Attempts < 3 && time.Now().Before(deadline); d = n.study(uid) {
+		time.Sleep(10 * time.Millisecond)
+	}
 	if d.Study.State != store.StateReported || d.Study.Attempts < 3 || !strings.Contains(d.Study.LastError, "connection refused") {
 		t.Fatalf("while down: %s attempts %d error %q", d.Study.State, d.Study.Attempts, d.Study.LastError)
 	}
-	// Backoff 40, 80, 160, 160 ms…: in 700 ms at most ~6 attempts, not one per 20 ms tick.
-	if c := n.sender.Calls(); c > 8 {
+	// Backoff has reached its 160 ms ceiling: in 700 ms at most ~5 attempts, not one per 20 ms tick.
+	c0 := n.sender.Calls()
+	time.Sleep(700 * time.Millisecond)
+	if c := n.sender.Calls() - c0; c > 6 {
 		t.Errorf("%d send attempts in 700 ms: no backoff", c)
 	}
 	// The peer answers A700: a failure, never reported as sent.

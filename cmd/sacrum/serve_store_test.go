@@ -536,7 +536,7 @@ func TestServeCompletenessAndReopen(t *testing.T) {
 	needDCMTK(t, "storescu", "storescp")
 	destDir, destPort := t.TempDir(), freePort(t)
 	startStorescp(t, destPort, destDir)
-	n := newServeNode(t, "--stable-seconds", "2", "--dest", fmt.Sprintf("DEST@127.0.0.1:%d", destPort))
+	n := newServeNode(t, "--stable-seconds", "3", "--dest", fmt.Sprintf("DEST@127.0.0.1:%d", destPort))
 	uid := "1.2.826.0.1.3680043.10.1428.3.1"
 	paths, err := storetest.Study(t.TempDir(), uid, "PAUSE1", 3, 2)
 	if err != nil {
