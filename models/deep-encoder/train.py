@@ -23,7 +23,7 @@ import torch.nn.functional as F
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "tools"))
-from slices import load, patient_split, sha256, write_reference  # noqa: E402
+from slices import load, patient_split, write_manifest, write_reference  # noqa: E402
 
 VERSION = "1.0.0"
 K = 16
@@ -95,34 +95,13 @@ def main():
                       dynamic_axes={"image": {0: "slices"}, "features": {0: "slices"}})
     with torch.no_grad():
         write_reference(args.out, sample.numpy(), enc(sample).numpy())
-    spec = meta["input"]
     with open(os.path.join(args.out, "metrics.json"), "w") as f:
         json.dump({"val_reconstruction_mse": val, "epochs": args.epochs, "train_slices": int(len(tr)),
                    "val_slices": int(len(va)), "patients": len(meta["patients"]),
                    "train_seconds": round(time.time() - t0), "seed": args.seed}, f, indent=2)
         f.write("\n")
-    with open(os.path.join(args.out, "model.yaml"), "w") as f:
-        f.write(f"""# Written by models/deep-encoder/train.py; see MODEL_CARD.md.
-name: encoder
-version: {VERSION}
-task: features
-onnx: model.onnx
-sha256: {sha256(onnx_path)}
-licence: Apache-2.0 (weights trained on synthetic data only)
-intended_use: demonstration and interface reference; replace with a model trained on real scans
-input:
-  name: image
-  layout: NCHW
-  channels: [{", ".join(spec["Channels"])}]
-  spacing_mm: [{spec["SpacingMM"][0]}, {spec["SpacingMM"][1]}]
-  patch: [{spec["Patch"][0]}, {spec["Patch"][1]}]
-  normalisation: zscore
-output:
-  name: features
-  kind: feature_maps
-  channels: {K}
-  stride: 4
-""")
+    write_manifest(args.out, "deep-encoder/train.py", "encoder", VERSION, "features", onnx_path, meta["input"],
+                   f"  name: features\n  kind: feature_maps\n  channels: {K}\n  stride: 4\n")
     print("wrote", onnx_path, os.path.getsize(onnx_path), "bytes")
 
 

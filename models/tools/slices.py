@@ -47,3 +47,25 @@ def write_reference(out_dir, x, y):
     with open(os.path.join(ref, "shapes.json"), "w") as f:
         json.dump({"input": list(x.shape), "output": list(y.shape)}, f)
         f.write("\n")
+
+
+def write_manifest(out_dir, script, name, version, task, onnx_path, spec, output_yaml):
+    """Writes model.yaml for the exported ONNX file (the pre-processing of export-slices, spec)."""
+    with open(os.path.join(out_dir, "model.yaml"), "w") as f:
+        f.write(f"""# Written by models/{script}; see MODEL_CARD.md.
+name: {name}
+version: {version}
+task: {task}
+onnx: {os.path.basename(onnx_path)}
+sha256: {sha256(onnx_path)}
+licence: Apache-2.0 (weights trained on synthetic data only)
+intended_use: demonstration and interface reference; replace with a model trained on real scans
+input:
+  name: image
+  layout: NCHW
+  channels: [{", ".join(spec["Channels"])}]
+  spacing_mm: [{spec["SpacingMM"][0]}, {spec["SpacingMM"][1]}]
+  patch: [{spec["Patch"][0]}, {spec["Patch"][1]}]
+  normalisation: zscore
+output:
+{output_yaml}""")
