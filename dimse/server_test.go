@@ -488,3 +488,37 @@ func TestLargeInstanceStreams(t *testing.T) {
 		t.Errorf("allocated %d MiB to move a %d MiB instance", alloc>>20, res[0].Size>>20)
 	}
 }
+
+// slowHandler takes its time storing, like a full disk or a stuck database.
+type slowHandler struct{ d time.Duration }
+
+func (h slowHandler) Admit(ctx context.Context, req *dimse.StoreRequest) uint16 { return dimse.StatusSuccess }
+func (h slowHandler) Store(ctx context.Context, inst *dimse.StoredInstance) (uint16, error) {
+	time.Sleep(h.d)
+	os.Remove(inst.Path)
+	return dimse.StatusSuccess, nil
+}
+
+// TestSendCancelled: cancelling the context ends SendFiles promptly; unsent files are reported.
+func TestSendCancelled(t *testing.T) {
+	srv := startServer(t, func(c *dimse.ServerConfig) { c.Handler = slowHandler{time.Second} })
+	paths, err := dimsetest.WriteSeries(t.TempDir(), dimsetest.Series(4, 3, 8, 8))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	defer cancel()
+	start := time.Now()
+	res, err := dimse.SendFiles(ctx, srv.addr, client(), paths)
+	if d := time.Since(start); d > 800*time.Millisecond {
+		t.Errorf("SendFiles took %v after its context was cancelled", d)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range res {
+		if r.OK() || r.Err == nil {
+			t.Errorf("%s: %04X %v, want an error", r.Path, r.Status, r.Err)
+		}
+	}
+}
