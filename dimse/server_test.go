@@ -492,7 +492,9 @@ func TestLargeInstanceStreams(t *testing.T) {
 // slowHandler takes its time storing, like a full disk or a stuck database.
 type slowHandler struct{ d time.Duration }
 
-func (h slowHandler) Admit(ctx context.Context, req *dimse.StoreRequest) uint16 { return dimse.StatusSuccess }
+func (h slowHandler) Admit(ctx context.Context, req *dimse.StoreRequest) uint16 {
+	return dimse.StatusSuccess
+}
 func (h slowHandler) Store(ctx context.Context, inst *dimse.StoredInstance) (uint16, error) {
 	time.Sleep(h.d)
 	os.Remove(inst.Path)
