@@ -5,7 +5,7 @@ import (
 )
 
 // Metrics are the node's Prometheus metrics. The association counters are fed by the DIMSE server
-// through AssociationAccepted, AssociationRejected and AssociationClosed.
+// through ConnectionOpened/ConnectionClosed (the active gauge) and AssociationAccepted/AssociationRejected.
 type Metrics struct {
 	instances        prometheus.Counter
 	bytes            prometheus.Counter
@@ -36,7 +36,7 @@ func newMetrics() *Metrics {
 		admitRejected: prometheus.NewCounter(prometheus.CounterOpts{Name: "sacrum_instances_refused_total",
 			Help: "Instances refused with A700 because the disk was below min_free_bytes."}),
 		assocActive: prometheus.NewGauge(prometheus.GaugeOpts{Name: "sacrum_associations_active",
-			Help: "Associations currently open."}),
+			Help: "DICOM connections open (associations being negotiated or established)."}),
 		assocAccepted: prometheus.NewCounter(prometheus.CounterOpts{Name: "sacrum_associations_accepted_total",
 			Help: "Associations accepted."}),
 		assocRejected: prometheus.NewCounter(prometheus.CounterOpts{Name: "sacrum_associations_rejected_total",
@@ -54,11 +54,14 @@ func newMetrics() *Metrics {
 	}
 }
 
-// AssociationAccepted counts an accepted association and marks it active.
-func (m *Metrics) AssociationAccepted() { m.assocAccepted.Inc(); m.assocActive.Inc() }
+// AssociationAccepted counts an accepted association.
+func (m *Metrics) AssociationAccepted() { m.assocAccepted.Inc() }
 
-// AssociationClosed marks an accepted association as ended.
-func (m *Metrics) AssociationClosed() { m.assocActive.Dec() }
+// ConnectionOpened counts a DICOM connection as active.
+func (m *Metrics) ConnectionOpened() { m.assocActive.Inc() }
+
+// ConnectionClosed ends an active DICOM connection.
+func (m *Metrics) ConnectionClosed() { m.assocActive.Dec() }
 
 // AssociationRejected counts a rejected association.
 func (m *Metrics) AssociationRejected() { m.assocRejected.Inc() }

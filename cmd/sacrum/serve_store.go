@@ -186,6 +186,10 @@ func serveStore(ctx context.Context, cfg Config, scfg dimse.ServerConfig, ln net
 		np.SetClinicalLookup(st.Clinical) // clinical inputs stored while a study waits for them
 	}
 	scfg.TempDir = st.TempDir() // emptied by store.Open: unacknowledged partial files never survive a restart
+	if scfg.Logger != nil {
+		scfg.Logger = slog.New(assocLogObserver{inner: scfg.Logger.Handler(), m: st.Metrics()})
+	}
+	ln = countingListener{Listener: ln, m: st.Metrics()}
 	srv, err := dimse.NewServer(scfg)
 	if err != nil {
 		ln.Close()

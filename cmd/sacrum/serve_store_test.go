@@ -20,6 +20,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/common/expfmt"
+	"github.com/prometheus/common/model"
 	"github.com/suyashkumar/dicom"
 	"github.com/suyashkumar/dicom/pkg/tag"
 
@@ -688,5 +690,65 @@ queue:
 	bad, _ := LoadConfig(writeConfigFile(t, "queue:\n  pipeline: magic\n"))
 	if _, err := storeConfig(bad, nil, nil); err == nil {
 		t.Error("unknown pipeline accepted")
+	}
+}
+
+// TestServeAssociationMetrics: /metrics of a running node counts accepted and rejected associations,
+// open connections and received instances.
+func TestServeAssociationMetrics(t *testing.T) {
+	needDCMTK(t, "storescu")
+	n := newServeNode(t)
+	paths, err := storetest.Study(t.TempDir(), "1.2.826.0.1.3680043.10.1428.1.1", "MET1", 1, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ok, err := runStorescu(n.dicomPort, paths); err != nil || len(ok) != 2 {
+		t.Fatalf("storescu: %v %v", ok, err)
+	}
+	wrong := exec.Command("storescu", "-aet", "STORESCU", "-aec", "NOTSACRUM", "127.0.0.1", fmt.Sprint(n.dicomPort), paths[0])
+	wrong.Env = append(os.Environ(), "TCP_NODELAY=1")
+	if err := wrong.Run(); err == nil {
+		t.Fatal("association with a wrong called AE title succeeded")
+	}
+	want := map[string]float64{
+		"sacrum_associations_accepted_total": 1,
+		"sacrum_associations_rejected_total": 1,
+		"sacrum_associations_active":         0,
+		"sacrum_instances_received_total":    2,
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		resp, err := http.Get("http://" + n.adminAddr + "/metrics")
+		if err != nil {
+			t.Fatal(err)
+		}
+		p := expfmt.NewTextParser(model.UTF8Validation)
+		fams, err := p.TextToMetricFamilies(resp.Body)
+		resp.Body.Close()
+		if err != nil {
+			t.Fatalf("metrics do not parse: %v", err)
+		}
+		got := map[string]float64{}
+		for name := range want {
+			if f, ok := fams[name]; ok && len(f.Metric) == 1 {
+				m := f.Metric[0]
+				if m.Counter != nil {
+					got[name] = m.Counter.GetValue()
+				} else if m.Gauge != nil {
+					got[name] = m.Gauge.GetValue()
+				}
+			}
+		}
+		same := true
+		for k, v := range want {
+			same = same && got[k] == v
+		}
+		if same {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("metrics %v, want %v", got, want)
+		}
+		time.Sleep(50 * time.Millisecond)
 	}
 }

@@ -53,6 +53,7 @@ func fixture(t *testing.T, showPHI bool) (*httptest.Server, *store.Store) {
 	go func() { st.Run(ctx); close(done) }()
 	t.Cleanup(func() { cancel(); <-done; st.Close() })
 	st.Metrics().AssociationAccepted()
+	st.Metrics().ConnectionOpened()
 	for i, acc := range []string{"ACC-OK", "ACC-FAIL", "ACC-WAIT"} {
 		paths, err := storetest.Study(t.TempDir(), root+"."+string(rune('1'+i)), acc, 1, 2)
 		if err != nil {
