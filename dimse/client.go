@@ -85,7 +85,8 @@ func rejectReasonText(source, reason byte) string {
 	return fmt.Sprintf("source %d reason %d", source, reason)
 }
 
-// Client is an established association as SCU.
+// Client is an established association as SCU. It is used by one goroutine at a time; requests
+// are synchronous (one outstanding operation, the default asynchronous operations window).
 type Client struct {
 	c        *ulConn
 	cfg      ClientConfig
