@@ -63,15 +63,37 @@ type ServerConfig struct {
 	NoFsync          bool          // skip fsync of received files (tests, benchmarks only)
 	Handler          StoreHandler
 	Logger           *slog.Logger
+	Observer         Observer // nil = none; told of connections and association outcomes (metrics)
 
 	ImplementationClassUID    string
 	ImplementationVersionName string
 }
 
+// Observer is told of the server's connections and association outcomes, for metrics. Its methods are
+// called from the goroutines serving connections, concurrently, and must return quickly.
+type Observer interface {
+	// ConnectionOpened and ConnectionClosed bracket each accepted TCP (or TLS) connection.
+	ConnectionOpened()
+	ConnectionClosed()
+	// AssociationAccepted follows a sent A-ASSOCIATE-AC.
+	AssociationAccepted(info AssociationInfo)
+	// AssociationRejected follows a sent A-ASSOCIATE-RJ with its result, source and reason (PS3.8 §9.3.4).
+	AssociationRejected(info AssociationInfo, result, source, reason byte)
+}
+
+// noObserver is the Observer of a server configured without one.
+type noObserver struct{}
+
+func (noObserver) ConnectionOpened()                                     {}
+func (noObserver) ConnectionClosed()                                     {}
+func (noObserver) AssociationAccepted(AssociationInfo)                   {}
+func (noObserver) AssociationRejected(AssociationInfo, byte, byte, byte) {}
+
 // Server is a DICOM SCP for C-ECHO and C-STORE.
 type Server struct {
 	cfg ServerConfig
 	log *slog.Logger
+	obs Observer
 
 	mu     sync.Mutex
 	active int
@@ -126,7 +148,11 @@ func NewServer(cfg ServerConfig) (*Server, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Server{cfg: cfg, log: log, conns: map[net.Conn]struct{}{}}, nil
+	var obs Observer = noObserver{}
+	if cfg.Observer != nil {
+		obs = cfg.Observer
+	}
+	return &Server{cfg: cfg, log: log, obs: obs, conns: map[net.Conn]struct{}{}}, nil
 }
 
 func decodableTransferSyntax(ts string) bool {
@@ -169,6 +195,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 			return fmt.Errorf("dimse: accept: %w", err)
 		}
 		tempDelay = 0
+		s.obs.ConnectionOpened()
 		s.mu.Lock()
 		s.active++
 		over := s.active > s.cfg.MaxAssociations
@@ -182,6 +209,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 				s.active--
 				delete(s.conns, nc)
 				s.mu.Unlock()
+				s.obs.ConnectionClosed()
 			}()
 			s.serveConn(ctx, nc, over)
 		}()
@@ -291,6 +319,12 @@ func (s *Server) serveConn(ctx context.Context, nc net.Conn, overLimit bool) {
 		switch {
 		case act == AE6 && c.state == Sta3:
 			a.associate(p.(*associateRQ), peer, overLimit)
+		case act == AE6 && c.state == Sta13:
+			// The state machine itself rejected the request (protocol version not supported).
+			rq := p.(*associateRQ)
+			info := AssociationInfo{CallingAE: rq.CallingAE, CalledAE: rq.CalledAE, PeerAddr: peer, ID: a.id}
+			a.log.Warn("association rejected", "why", "protocol version not supported", "calling_aet", rq.CallingAE)
+			s.obs.AssociationRejected(info, RejectPermanent, RejectSourceACSE, ReasonProtocolVersionNotSupported)
 		case act == DT2:
 			for _, item := range p.(*pDataTF).Items {
 				if err := a.ra.feed(item, a); err != nil {
@@ -328,6 +362,7 @@ func (a *scpAssoc) associate(rq *associateRQ, peer net.Addr, overLimit bool) {
 	if rj != nil {
 		a.log.Warn("association rejected", "why", why, "result", rj.Result, "source", rj.Source, "reason", rj.Reason)
 		a.c.fire(Evt8, rj)
+		a.s.obs.AssociationRejected(a.info, rj.Result, rj.Source, rj.Reason)
 		return
 	}
 	accepted := 0
@@ -346,6 +381,7 @@ func (a *scpAssoc) associate(rq *associateRQ, peer net.Addr, overLimit bool) {
 	a.log.Info("association accepted", "contexts_proposed", len(rq.PresentationContexts), "contexts_accepted", accepted,
 		"peer_max_pdu", rq.UserInfo.MaxLength, "implementation_class_uid", rq.UserInfo.ImplementationClassUID,
 		"implementation_version", rq.UserInfo.ImplementationVersionName)
+	a.s.obs.AssociationAccepted(a.info)
 }
 
 // negotiate decides on an A-ASSOCIATE-RQ: an A-ASSOCIATE-AC, or an A-ASSOCIATE-RJ and why.

@@ -11,6 +11,7 @@ import (
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"math/big"
@@ -19,6 +20,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -148,6 +150,82 @@ func TestStoreRoundTrip(t *testing.T) {
 			}
 			if left, _ := os.ReadDir(srv.tmp); len(left) != 0 {
 				t.Errorf("%d files left in the temp dir", len(left))
+			}
+		})
+	}
+}
+
+// recordingObserver is a dimse.Observer that writes down what it is told.
+type recordingObserver struct {
+	mu     sync.Mutex
+	events []string
+	open   int
+}
+
+func (o *recordingObserver) record(e string) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.events = append(o.events, e)
+}
+
+func (o *recordingObserver) ConnectionOpened() {
+	o.mu.Lock()
+	o.open++
+	o.mu.Unlock()
+	o.record("opened")
+}
+
+func (o *recordingObserver) ConnectionClosed() {
+	o.mu.Lock()
+	o.open--
+	o.mu.Unlock()
+	o.record("closed")
+}
+
+func (o *recordingObserver) AssociationAccepted(info dimse.AssociationInfo) {
+	o.record(fmt.Sprintf("accepted %s->%s", info.CallingAE, info.CalledAE))
+}
+
+func (o *recordingObserver) AssociationRejected(info dimse.AssociationInfo, result, source, reason byte) {
+	o.record(fmt.Sprintf("rejected %s->%s %d/%d/%d", info.CallingAE, info.CalledAE, result, source, reason))
+}
+
+// TestObserver: the server's observer sees each connection open and close, and the association's outcome
+// with the reject result, source and reason it sent.
+func TestObserver(t *testing.T) {
+	tests := []struct {
+		name    string
+		calling string
+		called  string
+		want    []string
+	}{
+		{"accepted", "TESTSCU", "SACRUM", []string{"opened", "accepted TESTSCU->SACRUM", "closed"}},
+		{"unknown calling AE", "INTRUDER", "SACRUM", []string{"opened", "rejected INTRUDER->SACRUM 1/1/3", "closed"}},
+		{"wrong called AE", "TESTSCU", "NOTUS", []string{"opened", "rejected TESTSCU->NOTUS 1/1/7", "closed"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			obs := &recordingObserver{}
+			srv := startServer(t, func(c *dimse.ServerConfig) { c.Observer = obs })
+			cfg := client()
+			cfg.CallingAE, cfg.CalledAE = tt.calling, tt.called
+			err := dimse.Echo(context.Background(), srv.addr, cfg)
+			if accepted := tt.name == "accepted"; accepted != (err == nil) {
+				t.Fatalf("echo: %v", err)
+			}
+			// The server closes its side after the client has gone: wait for it.
+			deadline := time.Now().Add(5 * time.Second)
+			for {
+				obs.mu.Lock()
+				got := slices.Clone(obs.events)
+				obs.mu.Unlock()
+				if slices.Equal(got, tt.want) {
+					break
+				}
+				if time.Now().After(deadline) {
+					t.Fatalf("observer saw %q, want %q", got, tt.want)
+				}
+				time.Sleep(10 * time.Millisecond)
 			}
 		})
 	}

@@ -2,10 +2,13 @@ package store
 
 import (
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/sacrum-dev/sacrum/dimse"
 )
 
-// Metrics are the node's Prometheus metrics. The association counters are fed by the DIMSE server
-// through ConnectionOpened/ConnectionClosed (the active gauge) and AssociationAccepted/AssociationRejected.
+// Metrics are the node's Prometheus metrics. The association metrics are fed by the DIMSE server, for
+// which Metrics is a dimse.Observer: ConnectionOpened/ConnectionClosed move the active gauge,
+// AssociationAccepted/AssociationRejected count outcomes.
 type Metrics struct {
 	instances        prometheus.Counter
 	bytes            prometheus.Counter
@@ -54,8 +57,8 @@ func newMetrics() *Metrics {
 	}
 }
 
-// AssociationAccepted counts an accepted association.
-func (m *Metrics) AssociationAccepted() { m.assocAccepted.Inc() }
+// Metrics is the DIMSE server's observer (dimse.ServerConfig.Observer).
+var _ dimse.Observer = (*Metrics)(nil)
 
 // ConnectionOpened counts a DICOM connection as active.
 func (m *Metrics) ConnectionOpened() { m.assocActive.Inc() }
@@ -63,8 +66,13 @@ func (m *Metrics) ConnectionOpened() { m.assocActive.Inc() }
 // ConnectionClosed ends an active DICOM connection.
 func (m *Metrics) ConnectionClosed() { m.assocActive.Dec() }
 
-// AssociationRejected counts a rejected association.
-func (m *Metrics) AssociationRejected() { m.assocRejected.Inc() }
+// AssociationAccepted counts an accepted association.
+func (m *Metrics) AssociationAccepted(dimse.AssociationInfo) { m.assocAccepted.Inc() }
+
+// AssociationRejected counts a rejected association, whatever the reason.
+func (m *Metrics) AssociationRejected(info dimse.AssociationInfo, result, source, reason byte) {
+	m.assocRejected.Inc()
+}
 
 func (m *Metrics) register(reg prometheus.Registerer, s *Store) error {
 	for _, c := range []prometheus.Collector{m.instances, m.bytes, m.duplicates, m.ownIgnored, m.admitRejected,

@@ -185,11 +185,8 @@ func serveStore(ctx context.Context, cfg Config, scfg dimse.ServerConfig, ln net
 	if np, ok := sc.Pipeline.(*node.Pipeline); ok {
 		np.SetClinicalLookup(st.Clinical) // clinical inputs stored while a study waits for them
 	}
-	scfg.TempDir = st.TempDir() // emptied by store.Open: unacknowledged partial files never survive a restart
-	if scfg.Logger != nil {
-		scfg.Logger = slog.New(assocLogObserver{inner: scfg.Logger.Handler(), m: st.Metrics()})
-	}
-	ln = countingListener{Listener: ln, m: st.Metrics()}
+	scfg.TempDir = st.TempDir()  // emptied by store.Open: unacknowledged partial files never survive a restart
+	scfg.Observer = st.Metrics() // open connections, accepted and rejected associations
 	srv, err := dimse.NewServer(scfg)
 	if err != nil {
 		ln.Close()

@@ -52,7 +52,7 @@ func fixture(t *testing.T, showPHI bool) (*httptest.Server, *store.Store) {
 	done := make(chan struct{})
 	go func() { st.Run(ctx); close(done) }()
 	t.Cleanup(func() { cancel(); <-done; st.Close() })
-	st.Metrics().AssociationAccepted()
+	st.Metrics().AssociationAccepted(dimse.AssociationInfo{CallingAE: "MOD", CalledAE: "SACRUM"})
 	st.Metrics().ConnectionOpened()
 	for i, acc := range []string{"ACC-OK", "ACC-FAIL", "ACC-WAIT"} {
 		paths, err := storetest.Study(t.TempDir(), root+"."+string(rune('1'+i)), acc, 1, 2)
