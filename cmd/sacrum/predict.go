@@ -94,7 +94,7 @@ type featuresReport struct {
 	// RadiomicsUndefined lists, per ROI, features whose value is undefined (NaN) with the reason.
 	RadiomicsUndefined map[string]map[string]string `json:"radiomics_undefined,omitempty"`
 	RadiomicsParams    string                       `json:"radiomics_params"`
-	Stages          []infer.Stage                 `json:"stages"`
+	Stages             []infer.Stage                `json:"stages"`
 }
 
 const researchOnly = "Research use only, not for diagnostic use."

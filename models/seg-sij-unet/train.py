@@ -24,7 +24,7 @@ import torch.nn.functional as F
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "tools"))
-from slices import load, patient_split, sha256, write_reference  # noqa: E402
+from slices import load, patient_split, write_manifest, write_reference  # noqa: E402
 
 VERSION = "1.0.0"
 
@@ -121,34 +121,13 @@ def main():
                       dynamic_axes={"image": {0: "slices"}, "logits": {0: "slices"}})
     with torch.no_grad():
         write_reference(args.out, sample.numpy(), model(sample).numpy())
-    spec = meta["input"]
     with open(os.path.join(args.out, "metrics.json"), "w") as f:
         json.dump({"val_dice_patch_grid": {"left": d[0], "right": d[1]}, "epochs": args.epochs,
                    "train_slices": int(len(tr)), "val_slices": int(len(va)), "patients": len(meta["patients"]),
                    "train_seconds": round(time.time() - t0), "seed": args.seed}, f, indent=2)
         f.write("\n")
-    with open(os.path.join(args.out, "model.yaml"), "w") as f:
-        f.write(f"""# Written by models/seg-sij-unet/train.py; see MODEL_CARD.md.
-name: seg-sij-unet
-version: {VERSION}
-task: segmentation
-onnx: model.onnx
-sha256: {sha256(onnx_path)}
-licence: Apache-2.0 (weights trained on synthetic data only)
-intended_use: demonstration and interface reference; replace with a model trained on real scans
-input:
-  name: image
-  layout: NCHW
-  channels: [{", ".join(spec["Channels"])}]
-  spacing_mm: [{spec["SpacingMM"][0]}, {spec["SpacingMM"][1]}]
-  patch: [{spec["Patch"][0]}, {spec["Patch"][1]}]
-  normalisation: zscore
-output:
-  name: logits
-  kind: logits
-  labels: [0, 1, 2]
-  stride: 1
-""")
+    write_manifest(args.out, "seg-sij-unet/train.py", "seg-sij-unet", VERSION, "segmentation", onnx_path, meta["input"],
+                   "  name: logits\n  kind: logits\n  labels: [0, 1, 2]\n  stride: 1\n")
     print("wrote", onnx_path, os.path.getsize(onnx_path), "bytes")
 
 
