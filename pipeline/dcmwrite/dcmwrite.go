@@ -9,6 +9,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 )
 
 // Transfer syntax and implementation identifiers.
@@ -110,6 +111,17 @@ func FormatDS(v float64) string {
 		}
 	}
 	return "0"
+}
+
+// Truncate shortens s to at most n bytes on a UTF-8 rune boundary (a value cut to its VR's maximum length).
+func Truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n]
 }
 
 // ParseDS parses one Decimal String value as written by FormatDS.
@@ -318,20 +330,33 @@ func AppendFile(buf []byte, meta FileMeta, ds Dataset) ([]byte, error) {
 	return Encode(buf, ds)
 }
 
-// WriteFile writes a Part 10 file to path (through a temporary file renamed into place, so that a
-// reader never sees a half-written object).
+// WriteFile writes a Part 10 file to path atomically and durably: through a temporary file in the
+// same directory, fsynced and then renamed into place, so that a reader never sees a half-written
+// object and a crash after WriteFile returns does not lose it (the directory entry itself is made
+// durable by whoever fsyncs the directory).
 func WriteFile(path string, meta FileMeta, ds Dataset) error {
 	b, err := AppendFile(nil, meta, ds)
 	if err != nil {
 		return fmt.Errorf("%s: %w", path, err)
 	}
-	tmp := filepath.Join(filepath.Dir(path), "."+filepath.Base(path)+".tmp")
-	if err := os.WriteFile(tmp, b, 0o644); err != nil {
-		return err
+	tmp, err := os.CreateTemp(filepath.Dir(path), ".tmp-*.dcm")
+	if err != nil {
+		return fmt.Errorf("create %s: %w", path, err)
 	}
-	if err := os.Rename(tmp, path); err != nil {
-		os.Remove(tmp)
-		return err
+	defer os.Remove(tmp.Name()) // no-op after the rename
+	if _, err := tmp.Write(b); err != nil {
+		tmp.Close()
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	if err := tmp.Sync(); err != nil {
+		tmp.Close()
+		return fmt.Errorf("sync %s: %w", path, err)
+	}
+	if err := tmp.Close(); err != nil {
+		return fmt.Errorf("close %s: %w", path, err)
+	}
+	if err := os.Rename(tmp.Name(), path); err != nil {
+		return fmt.Errorf("rename %s: %w", path, err)
 	}
 	return nil
 }

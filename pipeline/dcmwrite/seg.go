@@ -13,14 +13,21 @@ const (
 // Code is a coded entry (Code Value, Coding Scheme Designator, Code Meaning).
 type Code struct{ Value, Scheme, Meaning string }
 
-// Item returns the code as a sequence item.
+// Item returns the code as a sequence item (PS3.3 Table 8.8-1): a value longer than 16 characters
+// goes into Long Code Value (UC), the meaning is cut to the 64 characters of an LO.
 func (c Code) Item() Dataset {
-	return Dataset{
-		Str(T(0x0008, 0x0100), "SH", c.Value),
+	d := Dataset{
 		Str(T(0x0008, 0x0102), "SH", c.Scheme),
-		Str(T(0x0008, 0x0104), "LO", c.Meaning),
+		Str(T(0x0008, 0x0104), "LO", Truncate(c.Meaning, 64)),
 	}
+	if len(c.Value) > 16 {
+		return append(d, Str(T(0x0008, 0x0119), "UC", c.Value))
+	}
+	return append(d, Str(T(0x0008, 0x0100), "SH", c.Value))
 }
+
+// Seq returns a sequence element whose single item is the code.
+func (c Code) Seq(t Tag) Element { return SQ(t, c.Item()) }
 
 // Segment describes one segment of a Segmentation (an item of SegmentSequence).
 type Segment struct {

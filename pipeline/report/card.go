@@ -2,6 +2,7 @@ package report
 
 import (
 	"fmt"
+	dw "github.com/sacrum-dev/sacrum/pipeline/dcmwrite"
 	"image"
 	"image/color"
 	"image/draw"
@@ -441,7 +442,7 @@ func bilinear(p []float64, nx, ny int, fi, fj float64) float64 {
 }
 
 // buildCard renders the card and wraps it in a Secondary Capture Image.
-func buildCard(r *Result, u uidSet) (dataset, error) {
+func buildCard(r *Result, u uidSet) (dw.Dataset, error) {
 	img, err := RenderCard(r)
 	if err != nil {
 		return nil, err
@@ -457,17 +458,17 @@ func buildCard(r *Result, u uidSet) (dataset, error) {
 	_, _, cardNumber := r.Options.seriesNumbers()
 	d := commonModules(r, SecondaryCaptureStorage, u.cardSOP, u.cardSeries, "OT", "sacrum result card (research use only)", cardNumber)
 	src := sourceImage(r.Source.STIR.Instances[keySlice(r)])
-	d.add(
-		str(tag(0x0008, 0x0008), "CS", "DERIVED", "SECONDARY"),
-		str(tag(0x0008, 0x0064), "CS", "WSD"),
-		sq(tag(0x0008, 0x2112), src),
-		str(tag(0x0020, 0x0020), "CS"),
-		str(tag(0x0020, 0x0062), "CS", "B"),
-		str(tag(0x0020, 0x4000), "LT", Disclaimer),
-		us(tag(0x0028, 0x0006), 0),
-		str(tag(0x0028, 0x0301), "CS", "YES"),
-		ob(tag(0x7FE0, 0x0010), pixels),
+	d = append(d,
+		dw.Str(dw.T(0x0008, 0x0008), "CS", "DERIVED", "SECONDARY"),
+		dw.Str(dw.T(0x0008, 0x0064), "CS", "WSD"),
+		dw.SQ(dw.T(0x0008, 0x2112), src),
+		dw.Str(dw.T(0x0020, 0x0020), "CS"),
+		dw.Str(dw.T(0x0020, 0x0062), "CS", "B"),
+		dw.Str(dw.T(0x0020, 0x4000), "LT", Disclaimer),
+		dw.US(dw.T(0x0028, 0x0006), 0),
+		dw.Str(dw.T(0x0028, 0x0301), "CS", "YES"),
+		dw.PixelDataBytes(pixels),
 	)
-	d.add(imagePixel(3, "RGB", b.Dy(), b.Dx(), 8)...)
+	d = append(d, imagePixel(3, "RGB", b.Dy(), b.Dx(), 8)...)
 	return d, nil
 }

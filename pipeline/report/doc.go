@@ -33,10 +33,9 @@
 // significant digits for probabilities: absolute error ≤ 5e-15) and, beside it,
 // FloatingPointValue (FD) with the exact float64.
 //
-// The Part 10 encoder (dcm.go) is hand-written: the objects need stated VRs for nested SR
-// content, defined-length sequences and LSB-first 1-bit SEG pixel data, which
-// suyashkumar/dicom v1.1.0's writer does not give (and its reader unpacks 1-bit data MSB
-// first, so the tests decode SEG bits themselves from the raw value).
+// The objects are encoded with pipeline/dcmwrite (explicit VR little endian, stated VRs, defined-length
+// sequences, LSB-first 1-bit SEG pixel data, fsync-and-rename writes). suyashkumar/dicom v1.1.0's
+// reader unpacks 1-bit data MSB first, so the tests decode SEG bits themselves from the raw value.
 //
 // dciodvfy warnings accepted (the tests fail on any "Error" line and on any other warning):
 //   - SR: "Unrecognized defined term <99SACRUM> for value 1 of attribute <Coding Scheme
@@ -49,7 +48,7 @@
 //
 // ReadSR reads the predictions back from such an SR (for `sacrum demo` and end-to-end tests).
 //
-// Imports: the standard library, pipeline/image, golang.org/x/image/font and the Liberation fonts
-// (card), github.com/suyashkumar/dicom (ReadSR only). Tests also run the dicom3tools (dciodvfy,
+// Imports: the standard library, pipeline/image, pipeline/dcmwrite, golang.org/x/image/font and the
+// Liberation fonts (card), github.com/suyashkumar/dicom (ReadSR only). Tests also run the dicom3tools (dciodvfy,
 // dcentvfy) and DCMTK (dsrdump) command-line tools.
 package report

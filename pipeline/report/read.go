@@ -3,6 +3,7 @@ package report
 import (
 	"errors"
 	"fmt"
+	dw "github.com/sacrum-dev/sacrum/pipeline/dcmwrite"
 	"strconv"
 	"strings"
 
@@ -36,15 +37,15 @@ func ReadSR(path string) (*SRSummary, error) {
 			}
 		}
 	}
-	if conceptValue(ds.Elements) != codeReport.value {
+	if conceptValue(ds.Elements) != codeReport.Value {
 		return nil, fmt.Errorf("report: %s: root is not an Imaging Measurement Report", path)
 	}
 	for _, top := range seqItems(ds.Elements, 0x0040, 0xA730) {
-		if conceptValue(top) != codeMeasurements.value {
+		if conceptValue(top) != codeMeasurements.Value {
 			continue
 		}
 		for _, g := range seqItems(top, 0x0040, 0xA730) {
-			if conceptValue(g) != codeGroup.value {
+			if conceptValue(g) != codeGroup.Value {
 				continue
 			}
 			p, name, version, err := readGroup(g)
@@ -70,38 +71,38 @@ func readGroup(g []*dicom.Element) (p Prediction, algorithm, version string, err
 		cv := conceptValue(it)
 		found[cv] = true
 		switch cv {
-		case codeFinding.value:
+		case codeFinding.Value:
 			p.Endpoint = codeValue(seqItems(it, 0x0040, 0xA168))
-		case codeAlgorithmName.value:
+		case codeAlgorithmName.Value:
 			algorithm = firstString(it, 0x0040, 0xA160)
 			for _, v := range seqItems(it, 0x0040, 0xA730) {
-				if conceptValue(v) == codeAlgorithmVer.value {
+				if conceptValue(v) == codeAlgorithmVer.Value {
 					version = firstString(v, 0x0040, 0xA160)
 				}
 			}
-		case codeVariant.value:
+		case codeVariant.Value:
 			p.Variant = "DLR-only"
-			if codeValue(seqItems(it, 0x0040, 0xA168)) == codeDLRC.value {
+			if codeValue(seqItems(it, 0x0040, 0xA168)) == codeDLRC.Value {
 				p.Variant = "DLRC"
 			}
-		case codePredicted.value:
-			p.Responder = codeValue(seqItems(it, 0x0040, 0xA168)) == codeResponder.value
-		case codeProb.value:
+		case codePredicted.Value:
+			p.Responder = codeValue(seqItems(it, 0x0040, 0xA168)) == codeResponder.Value
+		case codeProb.Value:
 			p.Probability, err = numValue(it)
-		case codeDLRScore.value:
+		case codeDLRScore.Value:
 			p.DLRScore, err = numValue(it)
-		case codeThreshold.value:
+		case codeThreshold.Value:
 			p.Threshold, err = numValue(it)
-		case codeSHAP.value:
+		case codeSHAP.Value:
 			var c Contribution
 			if c.SHAP, err = numValue(it); err != nil {
 				break
 			}
 			for _, ch := range seqItems(it, 0x0040, 0xA730) {
 				switch conceptValue(ch) {
-				case codeFeatureName.value:
+				case codeFeatureName.Value:
 					c.Name = firstString(ch, 0x0040, 0xA160)
-				case codeFeatureValue.value:
+				case codeFeatureValue.Value:
 					c.Value, err = numValue(ch)
 				}
 			}
@@ -111,9 +112,9 @@ func readGroup(g []*dicom.Element) (p Prediction, algorithm, version string, err
 			return p, "", "", fmt.Errorf("%s: %w", cv, err)
 		}
 	}
-	for _, c := range []code{codeFinding, codeProb, codeDLRScore, codeThreshold, codePredicted, codeVariant} {
-		if !found[c.value] {
-			return p, "", "", fmt.Errorf("measurement group lacks %q", c.meaning)
+	for _, c := range []dw.Code{codeFinding, codeProb, codeDLRScore, codeThreshold, codePredicted, codeVariant} {
+		if !found[c.Value] {
+			return p, "", "", fmt.Errorf("measurement group lacks %q", c.Meaning)
 		}
 	}
 	return p, algorithm, version, nil

@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"errors"
 	"fmt"
+	dw "github.com/sacrum-dev/sacrum/pipeline/dcmwrite"
 	"math"
 	"math/big"
 	"os"
@@ -200,21 +201,22 @@ func Write(ctx context.Context, dir string, r *Result) (Objects, error) {
 	steps := []struct {
 		name  string
 		ref   ObjectRef
-		build func() (dataset, error)
+		build func() (dw.Dataset, error)
 	}{
-		{"SEG", out.SEG, func() (dataset, error) { return buildSEG(r, u) }},
-		{"card", out.Card, func() (dataset, error) { return buildCard(r, u) }},
-		{"SR", out.SR, func() (dataset, error) { return buildSR(r, u, out) }},
+		{"SEG", out.SEG, func() (dw.Dataset, error) { return buildSEG(r, u) }},
+		{"card", out.Card, func() (dw.Dataset, error) { return buildCard(r, u) }},
+		{"SR", out.SR, func() (dw.Dataset, error) { return buildSR(r, u, out) }},
 	}
 	var written []string
 	for _, s := range steps {
 		err := ctx.Err()
-		var d dataset
+		var d dw.Dataset
 		if err == nil {
 			d, err = s.build()
 		}
 		if err == nil {
-			if err = writePart10(s.ref.Path, s.ref.SOPClassUID, s.ref.SOPInstanceUID, d); err != nil {
+			meta := dw.FileMeta{SOPClassUID: s.ref.SOPClassUID, SOPInstanceUID: s.ref.SOPInstanceUID}
+			if err = dw.WriteFile(s.ref.Path, meta, d); err != nil {
 				err = fmt.Errorf("report: %s: %w", s.name, err)
 			}
 		}
@@ -356,107 +358,66 @@ func newUID(root, seed string) (string, error) {
 	return u, nil
 }
 
-// formatDS writes x as a Decimal String of at most 16 characters with the most significant
-// digits that fit: 14 significant digits for probabilities in (0, 1) (relative error ≤ 5e-15),
-// fewer only for values that need an exponent.
-func formatDS(x float64) string {
-	for prec := 15; prec > 0; prec-- {
-		s := strconv.FormatFloat(x, 'g', prec, 64)
-		if len(s) <= 16 {
-			return s
-		}
-	}
-	return strconv.FormatFloat(x, 'g', 1, 64)
-}
-
 // dicomDate and dicomTime format DA and TM values.
 func dicomDate(t time.Time) string { return t.Format("20060102") }
 func dicomTime(t time.Time) string { return t.Format("150405.000000") }
 
-// code is a coded concept (PS3.3 Table 8.8-1).
-type code struct{ value, scheme, meaning string }
-
-func (c code) item() dataset {
-	d := dataset{str(tag(0x0008, 0x0102), "SH", c.scheme), str(tag(0x0008, 0x0104), "LO", truncate(c.meaning, 64))}
-	if len(c.value) > 16 {
-		d.add(str(tag(0x0008, 0x0119), "UC", c.value))
-	} else {
-		d.add(str(tag(0x0008, 0x0100), "SH", c.value))
-	}
-	return d
-}
-
-func codeSeq(t uint32, c code) elem { return sq(t, c.item()) }
-
-// truncate shortens s to at most n bytes on a rune boundary.
-func truncate(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	for n > 0 && !utf8RuneStart(s[n]) {
-		n--
-	}
-	return s[:n]
-}
-
-func utf8RuneStart(b byte) bool { return b&0xC0 != 0x80 }
-
 // commonModules are the Patient, General Study, General Series, General Equipment and SOP
 // Common attributes shared by the three objects.
-func commonModules(r *Result, sopClass, sopInstance, seriesUID, modality, seriesDescription string, seriesNumber int) dataset {
+func commonModules(r *Result, sopClass, sopInstance, seriesUID, modality, seriesDescription string, seriesNumber int) dw.Dataset {
 	s := r.Source
 	now := r.Now
 	model := r.Model.Name
 	if r.Model.Version != "" {
 		model += " " + r.Model.Version
 	}
-	var d dataset
-	d.add(
-		str(tag(0x0008, 0x0005), "CS", "ISO_IR 192"),
-		str(tag(0x0008, 0x0012), "DA", dicomDate(now)),
-		str(tag(0x0008, 0x0013), "TM", dicomTime(now)),
-		str(tag(0x0008, 0x0016), "UI", sopClass),
-		str(tag(0x0008, 0x0018), "UI", sopInstance),
-		str(tag(0x0008, 0x0020), "DA", s.StudyDate),
-		str(tag(0x0008, 0x0021), "DA", dicomDate(now)),
-		str(tag(0x0008, 0x0023), "DA", dicomDate(now)),
-		str(tag(0x0008, 0x0030), "TM", s.StudyTime),
-		str(tag(0x0008, 0x0031), "TM", dicomTime(now)),
-		str(tag(0x0008, 0x0033), "TM", dicomTime(now)),
-		str(tag(0x0008, 0x0050), "SH", s.AccessionNumber),
-		str(tag(0x0008, 0x0060), "CS", modality),
-		str(tag(0x0008, 0x0070), "LO", Manufacturer),
-		str(tag(0x0008, 0x0090), "PN", s.ReferringPhysician),
-		str(tag(0x0008, 0x103E), "LO", truncate(seriesDescription, 64)),
-		str(tag(0x0008, 0x1090), "LO", truncate(model, 64)),
-		str(tag(0x0010, 0x0010), "PN", s.PatientName),
-		str(tag(0x0010, 0x0020), "LO", s.PatientID),
-		str(tag(0x0010, 0x0030), "DA", s.PatientBirthDate),
-		str(tag(0x0010, 0x0040), "CS", s.PatientSex),
-		str(tag(0x0018, 0x1000), "LO", r.Node.UID),
-		str(tag(0x0018, 0x1020), "LO", truncate(r.Node.SoftwareVersion, 64)),
-		sq(tag(0x0018, 0xA001), contributingEquipment(r)),
-		str(tag(0x0020, 0x000D), "UI", s.StudyInstanceUID),
-		str(tag(0x0020, 0x000E), "UI", seriesUID),
-		str(tag(0x0020, 0x0010), "SH", s.StudyID),
-		str(tag(0x0020, 0x0011), "IS", strconv.Itoa(seriesNumber)),
-		str(tag(0x0020, 0x0013), "IS", "1"),
+	var d dw.Dataset
+	d = append(d,
+		dw.Str(dw.T(0x0008, 0x0005), "CS", "ISO_IR 192"),
+		dw.Str(dw.T(0x0008, 0x0012), "DA", dicomDate(now)),
+		dw.Str(dw.T(0x0008, 0x0013), "TM", dicomTime(now)),
+		dw.Str(dw.T(0x0008, 0x0016), "UI", sopClass),
+		dw.Str(dw.T(0x0008, 0x0018), "UI", sopInstance),
+		dw.Str(dw.T(0x0008, 0x0020), "DA", s.StudyDate),
+		dw.Str(dw.T(0x0008, 0x0021), "DA", dicomDate(now)),
+		dw.Str(dw.T(0x0008, 0x0023), "DA", dicomDate(now)),
+		dw.Str(dw.T(0x0008, 0x0030), "TM", s.StudyTime),
+		dw.Str(dw.T(0x0008, 0x0031), "TM", dicomTime(now)),
+		dw.Str(dw.T(0x0008, 0x0033), "TM", dicomTime(now)),
+		dw.Str(dw.T(0x0008, 0x0050), "SH", s.AccessionNumber),
+		dw.Str(dw.T(0x0008, 0x0060), "CS", modality),
+		dw.Str(dw.T(0x0008, 0x0070), "LO", Manufacturer),
+		dw.Str(dw.T(0x0008, 0x0090), "PN", s.ReferringPhysician),
+		dw.Str(dw.T(0x0008, 0x103E), "LO", dw.Truncate(seriesDescription, 64)),
+		dw.Str(dw.T(0x0008, 0x1090), "LO", dw.Truncate(model, 64)),
+		dw.Str(dw.T(0x0010, 0x0010), "PN", s.PatientName),
+		dw.Str(dw.T(0x0010, 0x0020), "LO", s.PatientID),
+		dw.Str(dw.T(0x0010, 0x0030), "DA", s.PatientBirthDate),
+		dw.Str(dw.T(0x0010, 0x0040), "CS", s.PatientSex),
+		dw.Str(dw.T(0x0018, 0x1000), "LO", r.Node.UID),
+		dw.Str(dw.T(0x0018, 0x1020), "LO", dw.Truncate(r.Node.SoftwareVersion, 64)),
+		dw.SQ(dw.T(0x0018, 0xA001), contributingEquipment(r)),
+		dw.Str(dw.T(0x0020, 0x000D), "UI", s.StudyInstanceUID),
+		dw.Str(dw.T(0x0020, 0x000E), "UI", seriesUID),
+		dw.Str(dw.T(0x0020, 0x0010), "SH", s.StudyID),
+		dw.Str(dw.T(0x0020, 0x0011), "IS", strconv.Itoa(seriesNumber)),
+		dw.Str(dw.T(0x0020, 0x0013), "IS", "1"),
 	)
 	return d
 }
 
 // contributingEquipment names the algorithm (PS3.3 C.12.1.1.5; purpose 109102 Processing
 // Equipment).
-func contributingEquipment(r *Result) dataset {
+func contributingEquipment(r *Result) dw.Dataset {
 	desc := "Prediction of TNF-inhibitor response (ASAS40, ASAS20) by " + r.Model.Name + " " + r.Model.Version
-	return dataset{
-		str(tag(0x0008, 0x0070), "LO", Manufacturer),
-		str(tag(0x0008, 0x1090), "LO", truncate(strings.TrimSpace(r.Model.Name+" "+r.Model.Version), 64)),
-		str(tag(0x0018, 0x1000), "LO", r.Node.UID),
-		str(tag(0x0018, 0x1020), "LO", truncate(r.Node.SoftwareVersion, 64)),
-		str(tag(0x0018, 0xA002), "DT", r.Now.UTC().Format("20060102150405.000000")+"+0000"),
-		str(tag(0x0018, 0xA003), "ST", truncate(desc, 1024)),
-		codeSeq(tag(0x0040, 0xA170), code{"109102", "DCM", "Processing Equipment"}),
+	return dw.Dataset{
+		dw.Str(dw.T(0x0008, 0x0070), "LO", Manufacturer),
+		dw.Str(dw.T(0x0008, 0x1090), "LO", dw.Truncate(strings.TrimSpace(r.Model.Name+" "+r.Model.Version), 64)),
+		dw.Str(dw.T(0x0018, 0x1000), "LO", r.Node.UID),
+		dw.Str(dw.T(0x0018, 0x1020), "LO", dw.Truncate(r.Node.SoftwareVersion, 64)),
+		dw.Str(dw.T(0x0018, 0xA002), "DT", r.Now.UTC().Format("20060102150405.000000")+"+0000"),
+		dw.Str(dw.T(0x0018, 0xA003), "ST", dw.Truncate(desc, 1024)),
+		dw.Code{Value: "109102", Scheme: "DCM", Meaning: "Processing Equipment"}.Seq(dw.T(0x0040, 0xA170)),
 	}
 }
 

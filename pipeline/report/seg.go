@@ -2,6 +2,7 @@ package report
 
 import (
 	"fmt"
+	dw "github.com/sacrum-dev/sacrum/pipeline/dcmwrite"
 	"image/color"
 	"math"
 	"sort"
@@ -12,7 +13,7 @@ import (
 type segment struct {
 	number     uint16
 	label      string
-	laterality code
+	laterality dw.Code
 	colour     color.RGBA // RecommendedDisplayCIELabValue and the card's outline colour
 }
 
@@ -77,22 +78,13 @@ func packFrames(r *Result, frames []segFrame) []byte {
 	return out
 }
 
-// dsList formats decimal strings.
-func dsList(xs ...float64) []string {
-	s := make([]string, len(xs))
-	for i, x := range xs {
-		s[i] = formatDS(x)
-	}
-	return s
-}
-
 // orientation returns ImageOrientationPatient (row then column direction cosines) of the grid.
 func orientation(d [9]float64) []float64 {
 	return []float64{d[0], d[3], d[6], d[1], d[4], d[7]}
 }
 
 // buildSEG assembles the Segmentation instance.
-func buildSEG(r *Result, u uidSet) (dataset, error) {
+func buildSEG(r *Result, u uidSet) (dw.Dataset, error) {
 	g := r.Labels.Grid
 	if g.Size[0] > 0xFFFF || g.Size[1] > 0xFFFF {
 		return nil, fmt.Errorf("report: SEG: %dx%d pixels exceed DICOM's 65535 rows or columns", g.Size[0], g.Size[1])
@@ -107,24 +99,24 @@ func buildSEG(r *Result, u uidSet) (dataset, error) {
 	} else if algorithmName == "" {
 		return nil, fmt.Errorf("report: SEG: automatic segmentation needs Model.SegmentationName")
 	}
-	var segItems []dataset
+	var segItems []dw.Dataset
 	for _, s := range segments() {
-		typ := codeSIJ.item()
-		typ.add(codeSeq(tag(0x0062, 0x0011), s.laterality))
-		item := dataset{
-			codeSeq(tag(0x0062, 0x0003), code{"91723000", "SCT", "Anatomical Structure"}),
-			us(tag(0x0062, 0x0004), s.number),
-			str(tag(0x0062, 0x0005), "LO", s.label),
-			str(tag(0x0062, 0x0008), "CS", algorithmType),
-			us(tag(0x0062, 0x000D), cieLab(s.colour)...),
-			sq(tag(0x0062, 0x000F), typ),
+		typ := codeSIJ.Item()
+		typ = append(typ, s.laterality.Seq(dw.T(0x0062, 0x0011)))
+		item := dw.Dataset{
+			dw.Code{Value: "91723000", Scheme: "SCT", Meaning: "Anatomical Structure"}.Seq(dw.T(0x0062, 0x0003)),
+			dw.US(dw.T(0x0062, 0x0004), s.number),
+			dw.Str(dw.T(0x0062, 0x0005), "LO", s.label),
+			dw.Str(dw.T(0x0062, 0x0008), "CS", algorithmType),
+			dw.US(dw.T(0x0062, 0x000D), cieLab(s.colour)...),
+			dw.SQ(dw.T(0x0062, 0x000F), typ),
 		}
 		if !r.Provided {
-			item.add(str(tag(0x0062, 0x0009), "LO", truncate(algorithmName, 64)))
-			item.add(sq(tag(0x0062, 0x0007), dataset{
-				codeSeq(tag(0x0066, 0x002F), code{"123110", "DCM", "Artificial Intelligence"}),
-				str(tag(0x0066, 0x0031), "LO", truncate(algorithmVersion, 64)),
-				str(tag(0x0066, 0x0036), "LO", truncate(algorithmName, 64)),
+			item = append(item, dw.Str(dw.T(0x0062, 0x0009), "LO", dw.Truncate(algorithmName, 64)))
+			item = append(item, dw.SQ(dw.T(0x0062, 0x0007), dw.Dataset{
+				dw.Code{Value: "123110", Scheme: "DCM", Meaning: "Artificial Intelligence"}.Seq(dw.T(0x0066, 0x002F)),
+				dw.Str(dw.T(0x0066, 0x0031), "LO", dw.Truncate(algorithmVersion, 64)),
+				dw.Str(dw.T(0x0066, 0x0036), "LO", dw.Truncate(algorithmName, 64)),
 			}))
 		}
 		segItems = append(segItems, item)
@@ -146,95 +138,95 @@ func buildSEG(r *Result, u uidSet) (dataset, error) {
 		rank[k] = uint32(i + 1)
 	}
 
-	perFrame := make([]dataset, len(frames))
+	perFrame := make([]dw.Dataset, len(frames))
 	for i, f := range frames {
 		srcItem := sourceImage(r.Source.STIR.Instances[f.k])
 		pos := g.Point(0, 0, float64(f.k))
-		perFrame[i] = dataset{
-			sq(tag(0x0008, 0x9124), dataset{
-				sq(tag(0x0008, 0x2112), srcItem),
-				codeSeq(tag(0x0008, 0x9215), code{"113076", "DCM", "Segmentation"}),
+		perFrame[i] = dw.Dataset{
+			dw.SQ(dw.T(0x0008, 0x9124), dw.Dataset{
+				dw.SQ(dw.T(0x0008, 0x2112), srcItem),
+				dw.Code{Value: "113076", Scheme: "DCM", Meaning: "Segmentation"}.Seq(dw.T(0x0008, 0x9215)),
 			}),
-			sq(tag(0x0020, 0x9111), dataset{ul(tag(0x0020, 0x9157), uint32(f.segment), rank[f.k])}),
-			sq(tag(0x0020, 0x9113), dataset{str(tag(0x0020, 0x0032), "DS", dsList(pos[:]...)...)}),
-			sq(tag(0x0062, 0x000A), dataset{us(tag(0x0062, 0x000B), f.segment)}),
+			dw.SQ(dw.T(0x0020, 0x9111), dw.Dataset{dw.UL(dw.T(0x0020, 0x9157), uint32(f.segment), rank[f.k])}),
+			dw.SQ(dw.T(0x0020, 0x9113), dw.Dataset{dw.DS(dw.T(0x0020, 0x0032), pos[:]...)}),
+			dw.SQ(dw.T(0x0062, 0x000A), dw.Dataset{dw.US(dw.T(0x0062, 0x000B), f.segment)}),
 		}
 	}
-	shared := dataset{
-		sq(tag(0x0020, 0x9116), dataset{str(tag(0x0020, 0x0037), "DS", dsList(orientation(g.Direction)...)...)}),
-		sq(tag(0x0028, 0x9110), dataset{
-			str(tag(0x0018, 0x0050), "DS", formatDS(g.Spacing[2])),
-			str(tag(0x0018, 0x0088), "DS", formatDS(g.Spacing[2])),
-			str(tag(0x0028, 0x0030), "DS", dsList(g.Spacing[1], g.Spacing[0])...),
+	shared := dw.Dataset{
+		dw.SQ(dw.T(0x0020, 0x9116), dw.Dataset{dw.DS(dw.T(0x0020, 0x0037), orientation(g.Direction)...)}),
+		dw.SQ(dw.T(0x0028, 0x9110), dw.Dataset{
+			dw.DS(dw.T(0x0018, 0x0050), g.Spacing[2]),
+			dw.DS(dw.T(0x0018, 0x0088), g.Spacing[2]),
+			dw.DS(dw.T(0x0028, 0x0030), g.Spacing[1], g.Spacing[0]),
 		}),
 	}
-	dimOrg := str(tag(0x0020, 0x9164), "UI", u.dimension)
+	dimOrg := dw.Str(dw.T(0x0020, 0x9164), "UI", u.dimension)
 
 	seen := map[string]bool{}
-	var refs []dataset
+	var refs []dw.Dataset
 	for _, in := range r.Source.STIR.Instances {
 		if !seen[in.SOPInstanceUID] {
 			seen[in.SOPInstanceUID] = true
-			refs = append(refs, dataset{str(tag(0x0008, 0x1150), "UI", in.SOPClassUID), str(tag(0x0008, 0x1155), "UI", in.SOPInstanceUID)})
+			refs = append(refs, dw.Dataset{dw.Str(dw.T(0x0008, 0x1150), "UI", in.SOPClassUID), dw.Str(dw.T(0x0008, 0x1155), "UI", in.SOPInstanceUID)})
 		}
 	}
 
-	d.add(
-		str(tag(0x0008, 0x0008), "CS", "DERIVED", "PRIMARY"),
-		sq(tag(0x0008, 0x1115), dataset{
-			sq(tag(0x0008, 0x114A), refs...),
-			str(tag(0x0020, 0x000E), "UI", r.Source.STIR.SeriesInstanceUID),
+	d = append(d,
+		dw.Str(dw.T(0x0008, 0x0008), "CS", "DERIVED", "PRIMARY"),
+		dw.SQ(dw.T(0x0008, 0x1115), dw.Dataset{
+			dw.SQ(dw.T(0x0008, 0x114A), refs...),
+			dw.Str(dw.T(0x0020, 0x000E), "UI", r.Source.STIR.SeriesInstanceUID),
 		}),
-		str(tag(0x0020, 0x0052), "UI", r.Source.STIR.FrameOfReferenceUID),
-		str(tag(0x0020, 0x1040), "LO"),
-		str(tag(0x0020, 0x4000), "LT", Disclaimer),
-		sq(tag(0x0020, 0x9221), dataset{dimOrg}),
-		sq(tag(0x0020, 0x9222),
-			dataset{dimOrg, at(tag(0x0020, 0x9165), tag(0x0062, 0x000B)), at(tag(0x0020, 0x9167), tag(0x0062, 0x000A)),
-				str(tag(0x0020, 0x9421), "LO", "Segment Number")},
-			dataset{dimOrg, at(tag(0x0020, 0x9165), tag(0x0020, 0x0032)), at(tag(0x0020, 0x9167), tag(0x0020, 0x9113)),
-				str(tag(0x0020, 0x9421), "LO", "Image Position Patient")},
+		dw.Str(dw.T(0x0020, 0x0052), "UI", r.Source.STIR.FrameOfReferenceUID),
+		dw.Str(dw.T(0x0020, 0x1040), "LO"),
+		dw.Str(dw.T(0x0020, 0x4000), "LT", Disclaimer),
+		dw.SQ(dw.T(0x0020, 0x9221), dw.Dataset{dimOrg}),
+		dw.SQ(dw.T(0x0020, 0x9222),
+			dw.Dataset{dimOrg, dw.AT(dw.T(0x0020, 0x9165), dw.T(0x0062, 0x000B)), dw.AT(dw.T(0x0020, 0x9167), dw.T(0x0062, 0x000A)),
+				dw.Str(dw.T(0x0020, 0x9421), "LO", "Segment Number")},
+			dw.Dataset{dimOrg, dw.AT(dw.T(0x0020, 0x9165), dw.T(0x0020, 0x0032)), dw.AT(dw.T(0x0020, 0x9167), dw.T(0x0020, 0x9113)),
+				dw.Str(dw.T(0x0020, 0x9421), "LO", "Image Position Patient")},
 		),
-		str(tag(0x0028, 0x0008), "IS", strconv.Itoa(len(frames))),
-		str(tag(0x0062, 0x0001), "CS", "BINARY"),
-		sq(tag(0x0062, 0x0002), segItems...),
-		str(tag(0x0062, 0x0013), "CS", "NO"),
-		str(tag(0x0070, 0x0080), "CS", "SIJ_REGIONS"),
-		str(tag(0x0070, 0x0081), "LO", "SIJ regions; research use only, not for diagnosis"),
-		str(tag(0x0070, 0x0084), "PN"),
-		sq(tag(0x5200, 0x9229), shared),
-		sq(tag(0x5200, 0x9230), perFrame...),
-		ob(tag(0x7FE0, 0x0010), packFrames(r, frames)),
+		dw.Str(dw.T(0x0028, 0x0008), "IS", strconv.Itoa(len(frames))),
+		dw.Str(dw.T(0x0062, 0x0001), "CS", "BINARY"),
+		dw.SQ(dw.T(0x0062, 0x0002), segItems...),
+		dw.Str(dw.T(0x0062, 0x0013), "CS", "NO"),
+		dw.Str(dw.T(0x0070, 0x0080), "CS", "SIJ_REGIONS"),
+		dw.Str(dw.T(0x0070, 0x0081), "LO", "SIJ regions; research use only, not for diagnosis"),
+		dw.Str(dw.T(0x0070, 0x0084), "PN"),
+		dw.SQ(dw.T(0x5200, 0x9229), shared),
+		dw.SQ(dw.T(0x5200, 0x9230), perFrame...),
+		dw.PixelDataBytes(packFrames(r, frames)),
 	)
-	d.add(imagePixel(1, "MONOCHROME2", g.Size[1], g.Size[0], 1)...)
+	d = append(d, imagePixel(1, "MONOCHROME2", g.Size[1], g.Size[0], 1)...)
 	return d, nil
 }
 
 // imagePixel is the Image Pixel module of unsigned, uncompressed pixel data (PixelData itself
 // apart), with Lossy Image Compression "00".
-func imagePixel(samples int, photometric string, rows, cols, bits int) []elem {
-	return []elem{
-		us(tag(0x0028, 0x0002), uint16(samples)),
-		str(tag(0x0028, 0x0004), "CS", photometric),
-		us(tag(0x0028, 0x0010), uint16(rows)),
-		us(tag(0x0028, 0x0011), uint16(cols)),
-		us(tag(0x0028, 0x0100), uint16(bits)),
-		us(tag(0x0028, 0x0101), uint16(bits)),
-		us(tag(0x0028, 0x0102), uint16(bits-1)),
-		us(tag(0x0028, 0x0103), 0),
-		str(tag(0x0028, 0x2110), "CS", "00"),
+func imagePixel(samples int, photometric string, rows, cols, bits int) []dw.Element {
+	return []dw.Element{
+		dw.US(dw.T(0x0028, 0x0002), uint16(samples)),
+		dw.Str(dw.T(0x0028, 0x0004), "CS", photometric),
+		dw.US(dw.T(0x0028, 0x0010), uint16(rows)),
+		dw.US(dw.T(0x0028, 0x0011), uint16(cols)),
+		dw.US(dw.T(0x0028, 0x0100), uint16(bits)),
+		dw.US(dw.T(0x0028, 0x0101), uint16(bits)),
+		dw.US(dw.T(0x0028, 0x0102), uint16(bits-1)),
+		dw.US(dw.T(0x0028, 0x0103), 0),
+		dw.Str(dw.T(0x0028, 0x2110), "CS", "00"),
 	}
 }
 
 // sourceImage is a Source Image Sequence item for a derived image (PS3.3 C.7.6.1.1.4).
-func sourceImage(in InstanceRef) dataset {
-	d := dataset{
-		str(tag(0x0008, 0x1150), "UI", in.SOPClassUID),
-		str(tag(0x0008, 0x1155), "UI", in.SOPInstanceUID),
-		codeSeq(tag(0x0040, 0xA170), code{"121322", "DCM", "Source image for image processing operation"}),
+func sourceImage(in InstanceRef) dw.Dataset {
+	d := dw.Dataset{
+		dw.Str(dw.T(0x0008, 0x1150), "UI", in.SOPClassUID),
+		dw.Str(dw.T(0x0008, 0x1155), "UI", in.SOPInstanceUID),
+		dw.Code{Value: "121322", Scheme: "DCM", Meaning: "Source image for image processing operation"}.Seq(dw.T(0x0040, 0xA170)),
 	}
 	if in.Frame > 0 {
-		d.add(str(tag(0x0008, 0x1160), "IS", strconv.Itoa(in.Frame)))
+		d = append(d, dw.Str(dw.T(0x0008, 0x1160), "IS", strconv.Itoa(in.Frame)))
 	}
 	return d
 }

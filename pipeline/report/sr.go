@@ -1,6 +1,7 @@
 package report
 
 import (
+	dw "github.com/sacrum-dev/sacrum/pipeline/dcmwrite"
 	"strconv"
 	"strings"
 )
@@ -9,79 +10,79 @@ import (
 // SCT (SNOMED CT), LN (LOINC), UCUM; the rest are sacrum's private codes (99SACRUM), declared
 // in the Coding Scheme Identification Sequence.
 var (
-	codeReport        = code{"126000", "DCM", "Imaging Measurement Report"}
-	codeLanguage      = code{"121049", "DCM", "Language of Content Item and Descendants"}
-	codeEnglishUS     = code{"en-US", "RFC5646", "English, United States"}
-	codeObserverType  = code{"121005", "DCM", "Observer Type"}
-	codeDevice        = code{"121007", "DCM", "Device"}
-	codeDeviceUID     = code{"121012", "DCM", "Device Observer UID"}
-	codeDeviceName    = code{"121013", "DCM", "Device Observer Name"}
-	codeDeviceMaker   = code{"121014", "DCM", "Device Observer Manufacturer"}
-	codeDeviceModel   = code{"121015", "DCM", "Device Observer Model Name"}
-	codeDeviceSerial  = code{"121016", "DCM", "Device Observer Serial Number"}
-	codeProcReported  = code{"121058", "DCM", "Procedure reported"}
-	codeMRSIJ         = code{"36031-3", "LN", "MR Sacroiliac Joint"}
-	codeImageLibrary  = code{"111028", "DCM", "Image Library"}
-	codeLibraryGroup  = code{"126200", "DCM", "Image Library Group"}
-	codeModality      = code{"121139", "DCM", "Modality"}
-	codeMR            = code{"MR", "DCM", "Magnetic Resonance"}
-	codeFrameOfRef    = code{"112227", "DCM", "Frame of Reference UID"}
-	codeMeasurements  = code{"126010", "DCM", "Imaging Measurements"}
-	codeGroup         = code{"125007", "DCM", "Measurement Group"}
-	codeTrackingID    = code{"112039", "DCM", "Tracking Identifier"}
-	codeTrackingUID   = code{"112040", "DCM", "Tracking Unique Identifier"}
-	codeFinding       = code{"121071", "DCM", "Finding"}
-	codeFindingSite   = code{"363698007", "SCT", "Finding Site"}
-	codeSIJ           = code{"39723000", "SCT", "Sacroiliac joint"}
-	codeLaterality    = code{"272741003", "SCT", "Laterality"}
-	codeLeft          = code{"7771000", "SCT", "Left"}
-	codeRight         = code{"24028007", "SCT", "Right"}
-	codeBilateral     = code{"51440002", "SCT", "Right and left"}
-	codeAlgorithmName = code{"111001", "DCM", "Algorithm Name"}
-	codeAlgorithmVer  = code{"111003", "DCM", "Algorithm Version"}
-	codeRefSegment    = code{"121191", "DCM", "Referenced Segment"}
-	codeSourceSeries  = code{"121232", "DCM", "Source series for segmentation"}
-	codeProbability   = code{"{probability}", "UCUM", "probability"}
-	codeNoUnits       = code{"1", "UCUM", "no units"}
+	codeReport        = dw.Code{Value: "126000", Scheme: "DCM", Meaning: "Imaging Measurement Report"}
+	codeLanguage      = dw.Code{Value: "121049", Scheme: "DCM", Meaning: "Language of Content Item and Descendants"}
+	codeEnglishUS     = dw.Code{Value: "en-US", Scheme: "RFC5646", Meaning: "English, United States"}
+	codeObserverType  = dw.Code{Value: "121005", Scheme: "DCM", Meaning: "Observer Type"}
+	codeDevice        = dw.Code{Value: "121007", Scheme: "DCM", Meaning: "Device"}
+	codeDeviceUID     = dw.Code{Value: "121012", Scheme: "DCM", Meaning: "Device Observer UID"}
+	codeDeviceName    = dw.Code{Value: "121013", Scheme: "DCM", Meaning: "Device Observer Name"}
+	codeDeviceMaker   = dw.Code{Value: "121014", Scheme: "DCM", Meaning: "Device Observer Manufacturer"}
+	codeDeviceModel   = dw.Code{Value: "121015", Scheme: "DCM", Meaning: "Device Observer Model Name"}
+	codeDeviceSerial  = dw.Code{Value: "121016", Scheme: "DCM", Meaning: "Device Observer Serial Number"}
+	codeProcReported  = dw.Code{Value: "121058", Scheme: "DCM", Meaning: "Procedure reported"}
+	codeMRSIJ         = dw.Code{Value: "36031-3", Scheme: "LN", Meaning: "MR Sacroiliac Joint"}
+	codeImageLibrary  = dw.Code{Value: "111028", Scheme: "DCM", Meaning: "Image Library"}
+	codeLibraryGroup  = dw.Code{Value: "126200", Scheme: "DCM", Meaning: "Image Library Group"}
+	codeModality      = dw.Code{Value: "121139", Scheme: "DCM", Meaning: "Modality"}
+	codeMR            = dw.Code{Value: "MR", Scheme: "DCM", Meaning: "Magnetic Resonance"}
+	codeFrameOfRef    = dw.Code{Value: "112227", Scheme: "DCM", Meaning: "Frame of Reference UID"}
+	codeMeasurements  = dw.Code{Value: "126010", Scheme: "DCM", Meaning: "Imaging Measurements"}
+	codeGroup         = dw.Code{Value: "125007", Scheme: "DCM", Meaning: "Measurement Group"}
+	codeTrackingID    = dw.Code{Value: "112039", Scheme: "DCM", Meaning: "Tracking Identifier"}
+	codeTrackingUID   = dw.Code{Value: "112040", Scheme: "DCM", Meaning: "Tracking Unique Identifier"}
+	codeFinding       = dw.Code{Value: "121071", Scheme: "DCM", Meaning: "Finding"}
+	codeFindingSite   = dw.Code{Value: "363698007", Scheme: "SCT", Meaning: "Finding Site"}
+	codeSIJ           = dw.Code{Value: "39723000", Scheme: "SCT", Meaning: "Sacroiliac joint"}
+	codeLaterality    = dw.Code{Value: "272741003", Scheme: "SCT", Meaning: "Laterality"}
+	codeLeft          = dw.Code{Value: "7771000", Scheme: "SCT", Meaning: "Left"}
+	codeRight         = dw.Code{Value: "24028007", Scheme: "SCT", Meaning: "Right"}
+	codeBilateral     = dw.Code{Value: "51440002", Scheme: "SCT", Meaning: "Right and left"}
+	codeAlgorithmName = dw.Code{Value: "111001", Scheme: "DCM", Meaning: "Algorithm Name"}
+	codeAlgorithmVer  = dw.Code{Value: "111003", Scheme: "DCM", Meaning: "Algorithm Version"}
+	codeRefSegment    = dw.Code{Value: "121191", Scheme: "DCM", Meaning: "Referenced Segment"}
+	codeSourceSeries  = dw.Code{Value: "121232", Scheme: "DCM", Meaning: "Source series for segmentation"}
+	codeProbability   = dw.Code{Value: "{probability}", Scheme: "UCUM", Meaning: "probability"}
+	codeNoUnits       = dw.Code{Value: "1", Scheme: "UCUM", Meaning: "no units"}
 
-	codePredicted    = code{"PREDRESP", "99SACRUM", "Predicted treatment response"}
-	codeResponder    = code{"RESP", "99SACRUM", "Predicted responder"}
-	codeNonResponder = code{"NONRESP", "99SACRUM", "Predicted non-responder"}
-	codeProb         = code{"PROB", "99SACRUM", "Predicted probability of response"}
-	codeDLRScore     = code{"DLRSCORE", "99SACRUM", "Deep learning radiomics score"}
-	codeThreshold    = code{"THRESHOLD", "99SACRUM", "Decision threshold"}
-	codeVariant      = code{"VARIANT", "99SACRUM", "Model variant"}
-	codeDLRC         = code{"DLRC", "99SACRUM", "DLR score with clinical data (DLRC)"}
-	codeDLROnly      = code{"DLRONLY", "99SACRUM", "DLR score only, clinical inputs missing"}
-	codeSHAP         = code{"SHAP", "99SACRUM", "Feature contribution (SHAP, log-odds)"}
-	codeFeatureName  = code{"FEATURE", "99SACRUM", "Feature name"}
-	codeFeatureValue = code{"FEATVALUE", "99SACRUM", "Feature value"}
-	codeIntendedUse  = code{"USE", "99SACRUM", "Intended use"}
+	codePredicted    = dw.Code{Value: "PREDRESP", Scheme: "99SACRUM", Meaning: "Predicted treatment response"}
+	codeResponder    = dw.Code{Value: "RESP", Scheme: "99SACRUM", Meaning: "Predicted responder"}
+	codeNonResponder = dw.Code{Value: "NONRESP", Scheme: "99SACRUM", Meaning: "Predicted non-responder"}
+	codeProb         = dw.Code{Value: "PROB", Scheme: "99SACRUM", Meaning: "Predicted probability of response"}
+	codeDLRScore     = dw.Code{Value: "DLRSCORE", Scheme: "99SACRUM", Meaning: "Deep learning radiomics score"}
+	codeThreshold    = dw.Code{Value: "THRESHOLD", Scheme: "99SACRUM", Meaning: "Decision threshold"}
+	codeVariant      = dw.Code{Value: "VARIANT", Scheme: "99SACRUM", Meaning: "Model variant"}
+	codeDLRC         = dw.Code{Value: "DLRC", Scheme: "99SACRUM", Meaning: "DLR score with clinical data (DLRC)"}
+	codeDLROnly      = dw.Code{Value: "DLRONLY", Scheme: "99SACRUM", Meaning: "DLR score only, clinical inputs missing"}
+	codeSHAP         = dw.Code{Value: "SHAP", Scheme: "99SACRUM", Meaning: "Feature contribution (SHAP, log-odds)"}
+	codeFeatureName  = dw.Code{Value: "FEATURE", Scheme: "99SACRUM", Meaning: "Feature name"}
+	codeFeatureValue = dw.Code{Value: "FEATVALUE", Scheme: "99SACRUM", Meaning: "Feature value"}
+	codeIntendedUse  = dw.Code{Value: "USE", Scheme: "99SACRUM", Meaning: "Intended use"}
 )
 
 // endpointCode is the Finding of an endpoint's measurement group.
-func endpointCode(endpoint string) code {
-	return code{strings.ToUpper(endpoint), "99SACRUM", endpoint + " response to TNF inhibitor"}
+func endpointCode(endpoint string) dw.Code {
+	return dw.Code{Value: strings.ToUpper(endpoint), Scheme: "99SACRUM", Meaning: endpoint + " response to TNF inhibitor"}
 }
 
 // privateScheme declares 99SACRUM (PS3.3 C.12.1.1.4).
-func privateScheme() dataset {
-	return dataset{
-		str(tag(0x0008, 0x0102), "SH", "99SACRUM"),
-		str(tag(0x0008, 0x0115), "ST", "sacrum local codes"),
-		str(tag(0x0008, 0x0116), "ST", "sacrum project"),
+func privateScheme() dw.Dataset {
+	return dw.Dataset{
+		dw.Str(dw.T(0x0008, 0x0102), "SH", "99SACRUM"),
+		dw.Str(dw.T(0x0008, 0x0115), "ST", "sacrum local codes"),
+		dw.Str(dw.T(0x0008, 0x0116), "ST", "sacrum project"),
 	}
 }
 
 // content is one SR content item (PS3.3 C.17.3).
 type content struct {
 	rel, vt  string
-	name     code
-	text     string // TEXT
-	uid      string // UIDREF
-	coded    code   // CODE
+	name     dw.Code
+	text     string  // TEXT
+	uid      string  // UIDREF
+	coded    dw.Code // CODE
 	num      float64
-	units    code      // NUM
+	units    dw.Code   // NUM
 	ref      *sopRef   // IMAGE
 	template string    // CONTAINER: TID of a root or template container
 	children []content // ContentSequence
@@ -94,71 +95,71 @@ type sopRef struct {
 	segments        []uint16
 }
 
-func text(rel string, name code, v string) content {
+func text(rel string, name dw.Code, v string) content {
 	return content{rel: rel, vt: "TEXT", name: name, text: v}
 }
-func uidref(rel string, name code, v string) content {
+func uidref(rel string, name dw.Code, v string) content {
 	return content{rel: rel, vt: "UIDREF", name: name, uid: v}
 }
-func codeItem(rel string, name, v code, children ...content) content {
+func codeItem(rel string, name, v dw.Code, children ...content) content {
 	return content{rel: rel, vt: "CODE", name: name, coded: v, children: children}
 }
-func num(rel string, name code, v float64, units code, children ...content) content {
+func num(rel string, name dw.Code, v float64, units dw.Code, children ...content) content {
 	return content{rel: rel, vt: "NUM", name: name, num: v, units: units, children: children}
 }
-func container(rel string, name code, children ...content) content {
+func container(rel string, name dw.Code, children ...content) content {
 	return content{rel: rel, vt: "CONTAINER", name: name, children: children}
 }
 
-// encode writes the content item's attributes.
-func (c content) encode() dataset {
-	var d dataset
+// endw.Code writes the content item's attributes.
+func (c content) encode() dw.Dataset {
+	var d dw.Dataset
 	if c.rel != "" {
-		d.add(str(tag(0x0040, 0xA010), "CS", c.rel))
+		d = append(d, dw.Str(dw.T(0x0040, 0xA010), "CS", c.rel))
 	}
-	d.add(str(tag(0x0040, 0xA040), "CS", c.vt))
-	if c.name != (code{}) { // unnamed IMAGE items of the image library
-		d.add(codeSeq(tag(0x0040, 0xA043), c.name))
+	d = append(d, dw.Str(dw.T(0x0040, 0xA040), "CS", c.vt))
+	if c.name != (dw.Code{}) { // unnamed IMAGE items of the image library
+		d = append(d, c.name.Seq(dw.T(0x0040, 0xA043)))
 	}
 	switch c.vt {
 	case "TEXT":
-		d.add(str(tag(0x0040, 0xA160), "UT", c.text))
+		d = append(d, dw.Str(dw.T(0x0040, 0xA160), "UT", c.text))
 	case "UIDREF":
-		d.add(str(tag(0x0040, 0xA124), "UI", c.uid))
+		d = append(d, dw.Str(dw.T(0x0040, 0xA124), "UI", c.uid))
 	case "CODE":
-		d.add(codeSeq(tag(0x0040, 0xA168), c.coded))
+		d = append(d, c.coded.Seq(dw.T(0x0040, 0xA168)))
 	case "NUM":
 		// NumericValue (DS, ≤16 characters) for every reader, and FloatingPointValue (FD)
 		// holding the exact binary value.
-		d.add(sq(tag(0x0040, 0xA300), dataset{
-			codeSeq(tag(0x0040, 0x08EA), c.units),
-			str(tag(0x0040, 0xA30A), "DS", formatDS(c.num)),
-			fd(tag(0x0040, 0xA161), c.num),
+		d = append(d, dw.SQ(dw.T(0x0040, 0xA300), dw.Dataset{
+			c.units.Seq(dw.T(0x0040, 0x08EA)),
+			dw.DS(dw.T(0x0040, 0xA30A), c.num),
+			dw.FD(dw.T(0x0040, 0xA161), c.num),
 		}))
 	case "IMAGE":
-		item := dataset{str(tag(0x0008, 0x1150), "UI", c.ref.class), str(tag(0x0008, 0x1155), "UI", c.ref.instance)}
+		item := dw.Dataset{dw.Str(dw.T(0x0008, 0x1150), "UI", c.ref.class), dw.Str(dw.T(0x0008, 0x1155), "UI", c.ref.instance)}
 		if c.ref.frame > 0 {
-			item.add(str(tag(0x0008, 0x1160), "IS", strconv.Itoa(c.ref.frame)))
+			item = append(item, dw.Str(dw.T(0x0008, 0x1160), "IS", strconv.Itoa(c.ref.frame)))
 		}
 		if len(c.ref.segments) > 0 {
-			item.add(us(tag(0x0062, 0x000B), c.ref.segments...))
+			item = append(item, dw.US(dw.T(0x0062, 0x000B), c.ref.segments...))
 		}
-		d.add(sq(tag(0x0008, 0x1199), item))
+		d = append(d, dw.SQ(dw.T(0x0008, 0x1199), item))
 	case "CONTAINER":
-		d.add(str(tag(0x0040, 0xA050), "CS", "SEPARATE"))
+		d = append(d, dw.Str(dw.T(0x0040, 0xA050), "CS", "SEPARATE"))
 		if c.template != "" {
-			d.add(sq(tag(0x0040, 0xA504), dataset{
-				str(tag(0x0008, 0x0105), "CS", "DCMR"),
-				str(tag(0x0040, 0xDB00), "CS", c.template),
+			d = append(d, dw.SQ(dw.T(0x0040, 0xA504), dw.Dataset{
+				dw.Str(dw.T(0x0008, 0x0105), "CS", "DCMR"),
+				dw.Str(dw.T(0x0040, 0xDB00), "CS", c.template),
 			}))
 		}
 	}
 	if len(c.children) > 0 {
-		items := make([]dataset, len(c.children))
+		items := make([]dw.Dataset, len(c.children))
 		for i, ch := range c.children {
 			items[i] = ch.encode()
 		}
-		d.add(sq(tag(0x0040, 0xA730), items...))
+		d = append(d, dw.SQ(dw.T(0x0040, 0xA730), items...))
 	}
 	return d
 }
@@ -264,19 +265,19 @@ func presentSegments(r *Result) []uint16 {
 }
 
 // buildSR assembles the SR document.
-func buildSR(r *Result, u uidSet, objs Objects) (dataset, error) {
+func buildSR(r *Result, u uidSet, objs Objects) (dw.Dataset, error) {
 	srClass, err := r.Options.SRClass.sopClass()
 	if err != nil {
 		return nil, err
 	}
 	srNumber, _, _ := r.Options.seriesNumbers()
 	d := commonModules(r, srClass, u.srSOP, u.srSeries, "SR", "sacrum TNFi response prediction SR (research use only)", srNumber)
-	d.add(
-		sq(tag(0x0008, 0x0110), privateScheme()),
-		sq(tag(0x0008, 0x1111)), // Referenced Performed Procedure Step Sequence (type 2, empty)
-		str(tag(0x0040, 0xA491), "CS", "COMPLETE"),
-		str(tag(0x0040, 0xA493), "CS", "UNVERIFIED"),
-		sq(tag(0x0040, 0xA372), codeMRSIJ.item()),
+	d = append(d,
+		dw.SQ(dw.T(0x0008, 0x0110), privateScheme()),
+		dw.SQ(dw.T(0x0008, 0x1111)), // Referenced Performed Procedure Step Sequence (type 2, empty)
+		dw.Str(dw.T(0x0040, 0xA491), "CS", "COMPLETE"),
+		dw.Str(dw.T(0x0040, 0xA493), "CS", "UNVERIFIED"),
+		dw.SQ(dw.T(0x0040, 0xA372), codeMRSIJ.Item()),
 	)
 	// Evidence: the source images and the SEG the content tree references.
 	evidence := []seriesInstances{seriesOf(r.Source.STIR)}
@@ -284,9 +285,9 @@ func buildSR(r *Result, u uidSet, objs Objects) (dataset, error) {
 		evidence = append(evidence, seriesOf(r.Source.T1))
 	}
 	evidence = append(evidence, seriesInstances{objs.SEG.SeriesInstanceUID, [][2]string{{objs.SEG.SOPClassUID, objs.SEG.SOPInstanceUID}}})
-	d.add(hierarchicalRef(tag(0x0040, 0xA375), r.Source.StudyInstanceUID, evidence))
+	d = append(d, hierarchicalRef(dw.T(0x0040, 0xA375), r.Source.StudyInstanceUID, evidence))
 	if p := r.Predecessor; p != nil {
-		d.add(hierarchicalRef(tag(0x0040, 0xA360), r.Source.StudyInstanceUID,
+		d = append(d, hierarchicalRef(dw.T(0x0040, 0xA360), r.Source.StudyInstanceUID,
 			[]seriesInstances{{p.SeriesInstanceUID, [][2]string{{p.SOPClassUID, p.SOPInstanceUID}}}}))
 	}
 	d = append(d, srTree(r, u, objs.SEG).encode()...)
@@ -314,14 +315,14 @@ func seriesOf(s SeriesRef) seriesInstances {
 
 // hierarchicalRef is a Hierarchical SOP Instance Reference Macro (PS3.3 Table C.17-3) for one
 // study.
-func hierarchicalRef(t uint32, study string, series []seriesInstances) elem {
-	items := make([]dataset, len(series))
+func hierarchicalRef(t dw.Tag, study string, series []seriesInstances) dw.Element {
+	items := make([]dw.Dataset, len(series))
 	for i, s := range series {
-		sops := make([]dataset, len(s.instances))
+		sops := make([]dw.Dataset, len(s.instances))
 		for j, in := range s.instances {
-			sops[j] = dataset{str(tag(0x0008, 0x1150), "UI", in[0]), str(tag(0x0008, 0x1155), "UI", in[1])}
+			sops[j] = dw.Dataset{dw.Str(dw.T(0x0008, 0x1150), "UI", in[0]), dw.Str(dw.T(0x0008, 0x1155), "UI", in[1])}
 		}
-		items[i] = dataset{str(tag(0x0020, 0x000E), "UI", s.series), sq(tag(0x0008, 0x1199), sops...)}
+		items[i] = dw.Dataset{dw.Str(dw.T(0x0020, 0x000E), "UI", s.series), dw.SQ(dw.T(0x0008, 0x1199), sops...)}
 	}
-	return sq(t, dataset{str(tag(0x0020, 0x000D), "UI", study), sq(tag(0x0008, 0x1115), items...)})
+	return dw.SQ(t, dw.Dataset{dw.Str(dw.T(0x0020, 0x000D), "UI", study), dw.SQ(dw.T(0x0008, 0x1115), items...)})
 }

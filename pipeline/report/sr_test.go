@@ -149,32 +149,6 @@ func TestReadSR(t *testing.T) {
 	}
 }
 
-func TestFormatDS(t *testing.T) {
-	tests := []struct {
-		x      float64
-		want   string
-		maxErr float64 // relative
-	}{
-		{0.7312345678901234, "0.73123456789012", 1e-14},
-		{1, "1", 0},
-		{-2.5, "-2.5", 0},
-		{1.0 / 3, "0.33333333333333", 1e-14},
-		{123456789.123456789, "123456789.123457", 1e-14},
-		{-1.0 / 3 * 1e-20, "-3.333333333e-21", 1e-9},
-		{6.02214076e23, "6.02214076e+23", 0},
-	}
-	for _, tc := range tests {
-		got := formatDS(tc.x)
-		if got != tc.want {
-			t.Errorf("formatDS(%v) = %q, want %q", tc.x, got, tc.want)
-		}
-		back, err := strconv.ParseFloat(got, 64)
-		if err != nil || math.Abs(back-tc.x) > tc.maxErr*math.Abs(tc.x) {
-			t.Errorf("formatDS(%v) = %q reads back as %v", tc.x, got, back)
-		}
-	}
-}
-
 // TestSRContent checks the document-level attributes: flags, evidence, predecessor, the private
 // coding scheme, and the identification of sacrum's own objects.
 func TestSRContent(t *testing.T) {

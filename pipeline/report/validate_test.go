@@ -2,6 +2,7 @@ package report
 
 import (
 	"context"
+	dw "github.com/sacrum-dev/sacrum/pipeline/dcmwrite"
 	"os/exec"
 	"regexp"
 	"strings"
@@ -130,7 +131,7 @@ func TestDsrdump(t *testing.T) {
 		`<contains IMAGE:(,,"Referenced Segment")=(SG image,,1,...)>`,
 	}
 	for _, p := range r.Predictions {
-		want = append(want, `<contains NUM:(,,"Predicted probability of response")="`+formatDS(p.Probability)+`" ({probability},UCUM,"probability")>`)
+		want = append(want, `<contains NUM:(,,"Predicted probability of response")="`+dw.FormatDS(p.Probability)+`" ({probability},UCUM,"probability")>`)
 	}
 	for _, w := range want {
 		if !strings.Contains(text, w) {
