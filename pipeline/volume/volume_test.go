@@ -107,14 +107,14 @@ func TestAssembleMatchesDcm2niix(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		compareThroughAffines(t, v, ref)
+		CompareThroughAffines(t, v, ref)
 	}
 }
 
-// compareThroughAffines checks that ref's voxels are ours up to an axis permutation/flip: each column of ref's
+// CompareThroughAffines (exported for the external tests of this package) checks that ref's voxels are ours up to an axis permutation/flip: each column of ref's
 // affine is ± one of ours within 1e-3, and each ref voxel lies (within 1e-3 mm) on one of our voxels with the
 // same value.
-func compareThroughAffines(t *testing.T, v, ref *image.Volume) {
+func CompareThroughAffines(t *testing.T, v, ref *image.Volume) {
 	t.Helper()
 	a, b := v.Grid.Affine(), ref.Grid.Affine()
 	for c := range 3 {
