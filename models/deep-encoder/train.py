@@ -10,7 +10,6 @@ over them give a class-activation heat map.
 
 Writes model.onnx (opset 17), model.yaml, metrics.json and reference/ next to this script. CPU, minutes.
 """
-import argparse
 import json
 import os
 import sys
@@ -23,7 +22,7 @@ import torch.nn.functional as F
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "tools"))
-from slices import load, patient_split, write_manifest, write_reference  # noqa: E402
+from slices import load, parse_args, patient_split, write_manifest, write_reference  # noqa: E402
 
 VERSION = "1.0.0"
 K = 16
@@ -55,16 +54,7 @@ class Decoder(nn.Module):
 
 
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--data", required=True)
-    ap.add_argument("--out", default=HERE)
-    ap.add_argument("--epochs", type=int, default=6)
-    ap.add_argument("--seed", type=int, default=1)
-    ap.add_argument("--threads", type=int, default=2)
-    args = ap.parse_args()
-    torch.manual_seed(args.seed)
-    np.random.seed(args.seed)
-    torch.set_num_threads(args.threads)
+    args = parse_args(HERE, epochs=6)
 
     x, _, meta = load(args.data)
     tr, va = patient_split(meta)

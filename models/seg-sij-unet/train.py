@@ -11,7 +11,6 @@ Training data are synthetic (`sacrum synth`), exported with the same pre-process
 It writes model.onnx (opset 17), model.yaml (with the file's sha256), metrics.json and reference/ (input and
 output tensors for the Go test) next to this script. CPU only; a few minutes on 2 cores.
 """
-import argparse
 import json
 import os
 import sys
@@ -24,7 +23,7 @@ import torch.nn.functional as F
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "tools"))
-from slices import load, patient_split, write_manifest, write_reference  # noqa: E402
+from slices import load, parse_args, patient_split, write_manifest, write_reference  # noqa: E402
 
 VERSION = "1.0.0"
 
@@ -73,16 +72,7 @@ def dice_per_class(pred, y, ncls):
 
 
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--data", required=True)
-    ap.add_argument("--out", default=HERE)
-    ap.add_argument("--epochs", type=int, default=12)
-    ap.add_argument("--seed", type=int, default=1)
-    ap.add_argument("--threads", type=int, default=2)
-    args = ap.parse_args()
-    torch.manual_seed(args.seed)
-    np.random.seed(args.seed)
-    torch.set_num_threads(args.threads)
+    args = parse_args(HERE, epochs=12)
 
     x, y, meta = load(args.data)
     tr, va = patient_split(meta)

@@ -2,11 +2,28 @@
 `go run ./models/tools/export-slices`, split by patient, write reference tensors and the manifest.
 
 Only Debian's /usr/bin/python3 with python3-torch and numpy is needed (no onnx package)."""
+import argparse
 import hashlib
 import json
 import os
 
 import numpy as np
+
+
+def parse_args(out_dir, epochs):
+    """Command line shared by the training scripts; seeds numpy and torch and sets the thread count."""
+    import torch
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--data", required=True, help="directory written by models/tools/export-slices")
+    ap.add_argument("--out", default=out_dir)
+    ap.add_argument("--epochs", type=int, default=epochs)
+    ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--threads", type=int, default=2)
+    args = ap.parse_args()
+    torch.manual_seed(args.seed)
+    np.random.seed(args.seed)
+    torch.set_num_threads(args.threads)
+    return args
 
 
 def load(path):
