@@ -308,7 +308,7 @@ The ONNX Runtime library is pipeline.onnxruntime_library, else $SACRUM_ORT_LIB, 
 Examples:
 
 	sacrum synth --out /tmp/synth --patients 1 --seed 7
-	sacrum predict /tmp/synth/patients/P0001/dicom --out /tmp/pred
-	sacrum predict /tmp/synth/patients/P0001 --out /tmp/pred --json
+	sacrum predict /tmp/synth/patients/SYN0001/dicom --out /tmp/pred
+	sacrum predict /tmp/synth/patients/SYN0001 --out /tmp/pred --json   (uses seg.dcm: provided segmentation)
 `
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/binary"
 	"encoding/json"
+	"fmt"
 	"math"
 	"os"
 	"path/filepath"
@@ -333,5 +334,48 @@ func TestDice(t *testing.T) {
 		if got := Dice(a, b, tc.l); math.Abs(got-tc.want) > 1e-12 {
 			t.Errorf("Dice label %d = %g, want %g", tc.l, got, tc.want)
 		}
+	}
+}
+
+// TestConcurrentRuns: one session serves several goroutines at once (the node runs studies in parallel),
+// each getting the reference output.
+func TestConcurrentRuns(t *testing.T) {
+	rt := openRuntime(t)
+	m, err := LoadFile(rt, shipped[1], Options{Threads: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	ref := filepath.Join(filepath.Dir(shipped[1]), "reference")
+	in, want := readF32(t, filepath.Join(ref, "input.f32")), readF32(t, filepath.Join(ref, "output.f32"))
+	n := len(in) / (2 * 128 * 128)
+	errs := make(chan error, 8)
+	for g := 0; g < 8; g++ {
+		go func() {
+			got, _, err := m.Run(context.Background(), in, n)
+			if err == nil {
+				for i := range got {
+					if math.Abs(float64(got[i]-want[i])) > 1e-4 {
+						err = fmt.Errorf("value %d: %g, reference %g", i, got[i], want[i])
+						break
+					}
+				}
+			}
+			errs <- err
+		}()
+	}
+	for g := 0; g < 8; g++ {
+		if err := <-errs; err != nil {
+			t.Error(err)
+		}
+	}
+	// A second Open with the same library shares the environment; another path is refused.
+	if _, err := Open(rt.Library); err != nil {
+		t.Errorf("reopening %s: %v", rt.Library, err)
+	}
+	other := filepath.Join(t.TempDir(), "libonnxruntime.so.1")
+	os.WriteFile(other, []byte("not a library"), 0o644)
+	if _, err := Open(other); err == nil || !strings.Contains(err.Error(), "already initialised") {
+		t.Errorf("Open(other library) error %v, want already initialised", err)
 	}
 }
