@@ -1,25 +1,19 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
-	"math"
 	"os"
 	"path/filepath"
-	"slices"
 	"text/tabwriter"
 	"time"
 
-	"go.yaml.in/yaml/v3"
-
 	"github.com/sacrum-dev/sacrum/pipeline/image"
 	"github.com/sacrum-dev/sacrum/pipeline/infer"
-	"github.com/sacrum-dev/sacrum/pipeline/radiomics"
+	"github.com/sacrum-dev/sacrum/pipeline/study"
 	"github.com/sacrum-dev/sacrum/pipeline/volume"
 )
 
@@ -27,42 +21,6 @@ import (
 type PredictCommand struct {
 	Stdout io.Writer
 	Stderr io.Writer
-}
-
-// imagingConfig is the part of config.yaml that predict reads (the pipeline section; other sections are
-// ignored here and checked by serve).
-type imagingConfig struct {
-	Pipeline struct {
-		infer.Config    `yaml:",inline"`
-		SeriesSelection volume.SelectionConfig `yaml:"series_selection"`
-		// RadiomicsParams is a PyRadiomics-style parameter file; empty uses radiomics.DefaultSettings.
-		RadiomicsParams string `yaml:"radiomics_params"`
-	} `yaml:"pipeline"`
-}
-
-func defaultImagingConfig() imagingConfig {
-	var c imagingConfig
-	c.Pipeline.Config = infer.DefaultConfig()
-	c.Pipeline.SeriesSelection = volume.DefaultSelection()
-	return c
-}
-
-func loadImagingConfig(path string) (imagingConfig, error) {
-	c := defaultImagingConfig()
-	if path == "" {
-		return c, nil
-	}
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return c, fmt.Errorf("config: %w", err)
-	}
-	if err := yaml.NewDecoder(bytes.NewReader(b)).Decode(&c); err != nil && !errors.Is(err, io.EOF) {
-		return c, fmt.Errorf("config %s: %w", path, err)
-	}
-	if err := c.Pipeline.SeriesSelection.Validate(); err != nil {
-		return c, fmt.Errorf("config %s: pipeline.%w", path, err)
-	}
-	return c, nil
 }
 
 // seriesReport is series.json.
@@ -128,12 +86,12 @@ func (c *PredictCommand) Run(ctx context.Context, args []string) error {
 	if st, err := os.Stat(pos[0]); err != nil || !st.IsDir() {
 		return usageError("sacrum predict: %s is not a directory", pos[0])
 	}
-	cfg, err := loadImagingConfig(*cfgPath)
+	cfg, err := loadPipelineConfig(*cfgPath)
 	if err != nil {
 		return usageError("sacrum predict: %v", err)
 	}
 	if *params != "" {
-		cfg.Pipeline.RadiomicsParams = *params
+		cfg.RadiomicsParams = *params
 	}
 	if err := os.MkdirAll(*out, 0o755); err != nil {
 		return fmt.Errorf("sacrum predict: %w", err)
@@ -171,22 +129,14 @@ type predictResult struct {
 	Features featuresReport `json:"features"`
 }
 
-// Predict is the offline pipeline; serve runs the same steps per study.
-func Predict(ctx context.Context, studyDir, outDir string, cfg imagingConfig) (*predictResult, error) {
-	settings, paramsName := radiomics.DefaultSettings(), "built-in defaults (radiomics.DefaultSettings)"
-	if p := cfg.Pipeline.RadiomicsParams; p != "" {
-		s, err := radiomics.ReadSettings(p)
-		if err != nil {
-			return nil, err
-		}
-		settings, paramsName = s, p
-	}
+// Predict is the offline pipeline: the same analysis (pipeline/study) the node runs for every study.
+func Predict(ctx context.Context, studyDir, outDir string, cfg PipelineConfig) (*predictResult, error) {
 	t0 := time.Now()
-	pipe, err := cfg.Pipeline.Config.Open()
+	analyzer, err := cfg.openAnalyzer()
 	if err != nil {
 		return nil, err
 	}
-	defer pipe.Close()
+	defer analyzer.Models.Close()
 	tOpen := time.Since(t0)
 
 	t0 = time.Now()
@@ -195,84 +145,37 @@ func Predict(ctx context.Context, studyDir, outDir string, cfg imagingConfig) (*
 		return nil, err
 	}
 	tRead := time.Since(t0)
-	prep, err := volume.Prepare(ctx, st, cfg.Pipeline.SeriesSelection)
+	an, err := analyzer.Analyze(ctx, st)
 	if err != nil {
 		return nil, err
 	}
-	res, err := pipe.Run(ctx, infer.Inputs{"stir": prep.STIR, "t1": prep.T1}, prep.Provided)
-	if err != nil {
-		return nil, err
-	}
-	sel := prep.Selection
+	prep, sel := an.Prepared, an.Prepared.Selection
+	rad, deep, undef := an.Features.PerROI()
 	r := &predictResult{
 		Series: seriesReport{
-			ResearchUseOnly: researchOnly, Study: studyDir, Segmentation: res.LabelSource,
+			ResearchUseOnly: researchOnly, Study: studyDir, Segmentation: an.LabelSource,
 			Decisions: sel.Decisions, Skipped: st.Skipped,
 			STIR: &chosenSeries{UID: sel.STIR.UID, Number: sel.STIR.Number, Description: sel.STIR.Description, Grid: prep.STIR.Grid},
 		},
 		Features: featuresReport{
-			ResearchUseOnly: researchOnly, Segmentation: res.LabelSource, Deep: res.Deep,
-			ROIVoxels: map[string]int{},
-			Stages: append([]infer.Stage{{Name: "load_models", Elapsed: tOpen}, {Name: "read_dicom", Elapsed: tRead},
-				{Name: "assemble_select_resample", Elapsed: prep.Elapsed}}, res.Stages...),
+			ResearchUseOnly: researchOnly, Segmentation: an.LabelSource, ROIVoxels: an.Features.ROIVoxels,
+			Deep: deep, Radiomics: rad, RadiomicsUndefined: undef, RadiomicsParams: analyzer.Config.RadiomicsName,
+			Stages: append([]infer.Stage{{Name: "load_models", Elapsed: tOpen}, {Name: study.StageRead, Elapsed: tRead}}, an.Stages...),
 		},
 	}
 	if sel.T1 != nil {
 		r.Series.T1 = &chosenSeries{UID: sel.T1.UID, Number: sel.T1.Number, Description: sel.T1.Description, Grid: prep.T1.Grid, Resampled: prep.T1Resampled}
 	}
-	for _, roi := range infer.SIJROIs {
-		for _, l := range roi.Labels {
-			r.Features.ROIVoxels[roi.Name] += res.Labels.Count(l)
-		}
-	}
-	t0 = time.Now()
-	r.Features.RadiomicsParams = paramsName
-	if r.Features.Radiomics, r.Features.RadiomicsUndefined, err = predictRadiomics(ctx, prep.STIR, res.Labels, settings); err != nil {
-		return nil, err
-	}
-	r.Features.Stages = append(r.Features.Stages, infer.Stage{Name: "radiomics", Elapsed: time.Since(t0)})
-
 	if err := writeJSON(filepath.Join(outDir, "series.json"), r.Series); err != nil {
 		return nil, err
 	}
-	if err := image.WriteNIfTILabels(filepath.Join(outDir, "labels.nii.gz"), res.Labels); err != nil {
+	if err := image.WriteNIfTILabels(filepath.Join(outDir, "labels.nii.gz"), an.Labels); err != nil {
 		return nil, err
 	}
 	if err := writeJSON(filepath.Join(outDir, "features.json"), r.Features); err != nil {
 		return nil, err
 	}
 	return r, nil
-}
-
-// predictRadiomics computes the radiomics features of the STIR image in each SIJ ROI (PyRadiomics names);
-// undefined (NaN) values are reported apart with their reason, since JSON has no NaN.
-func predictRadiomics(ctx context.Context, stir *image.Volume, labels *image.Labels, s radiomics.Settings) (map[string]map[string]float64, map[string]map[string]string, error) {
-	vals, undef := map[string]map[string]float64{}, map[string]map[string]string{}
-	for _, roi := range infer.SIJROIs {
-		mask := image.NewLabels(labels.Grid)
-		for p, l := range labels.Data {
-			if slices.Contains(roi.Labels, l) {
-				mask.Data[p] = 1
-			}
-		}
-		res, err := radiomics.ExtractContext(ctx, stir, mask, 1, s)
-		if err != nil {
-			return nil, nil, fmt.Errorf("radiomics, ROI %s: %w", roi.Name, err)
-		}
-		vals[roi.Name] = map[string]float64{}
-		for _, v := range res.Features {
-			name := v.Name(radiomics.NamingPyRadiomics)
-			if math.IsNaN(v.Value) || math.IsInf(v.Value, 0) {
-				if undef[roi.Name] == nil {
-					undef[roi.Name] = map[string]string{}
-				}
-				undef[roi.Name][name] = v.Reason
-				continue
-			}
-			vals[roi.Name][name] = v.Value
-		}
-	}
-	return vals, undef, nil
 }
 
 func writeJSON(path string, v any) error {

@@ -139,17 +139,3 @@ func checkPredictOutputs(t *testing.T, study, out string) {
 		t.Errorf("ROI voxels %v: both ≠ left + right", f.ROIVoxels)
 	}
 }
-
-// TestConfigYAMLPipeline: the documented pipeline section of config.yaml equals the built-in defaults.
-func TestConfigYAMLPipeline(t *testing.T) {
-	got, err := loadImagingConfig("../../config.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	want := defaultImagingConfig()
-	g, _ := json.Marshal(got)
-	w, _ := json.Marshal(want)
-	if string(g) != string(w) {
-		t.Errorf("config.yaml pipeline section:\n%s\nbuilt-in defaults:\n%s", g, w)
-	}
-}

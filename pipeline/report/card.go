@@ -2,7 +2,6 @@ package report
 
 import (
 	"fmt"
-	dw "github.com/sacrum-dev/sacrum/pipeline/dcmwrite"
 	"image"
 	"image/color"
 	"image/draw"
@@ -17,6 +16,8 @@ import (
 	"golang.org/x/image/font"
 	"golang.org/x/image/font/opentype"
 	"golang.org/x/image/math/fixed"
+
+	dw "github.com/sacrum-dev/sacrum/pipeline/dcmwrite"
 )
 
 // Card geometry (pixels).
@@ -457,7 +458,7 @@ func buildCard(r *Result, u uidSet) (dw.Dataset, error) {
 	}
 	_, _, cardNumber := r.Options.seriesNumbers()
 	d := commonModules(r, SecondaryCaptureStorage, u.cardSOP, u.cardSeries, "OT", "sacrum result card (research use only)", cardNumber)
-	src := sourceImage(r.Source.STIR.Instances[keySlice(r)])
+	src := sourceFrame(r.Source.STIR.Instances[keySlice(r)]).SourceImageItem()
 	d = append(d,
 		dw.Str(dw.T(0x0008, 0x0008), "CS", "DERIVED", "SECONDARY"),
 		dw.Str(dw.T(0x0008, 0x0064), "CS", "WSD"),
@@ -469,6 +470,6 @@ func buildCard(r *Result, u uidSet) (dw.Dataset, error) {
 		dw.Str(dw.T(0x0028, 0x0301), "CS", "YES"),
 		dw.PixelDataBytes(pixels),
 	)
-	d = append(d, imagePixel(3, "RGB", b.Dy(), b.Dx(), 8)...)
+	d = append(d, dw.ImagePixel(3, "RGB", b.Dy(), b.Dx(), 8)...)
 	return d, nil
 }

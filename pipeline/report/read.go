@@ -3,12 +3,13 @@ package report
 import (
 	"errors"
 	"fmt"
-	dw "github.com/sacrum-dev/sacrum/pipeline/dcmwrite"
 	"strconv"
 	"strings"
 
 	"github.com/suyashkumar/dicom"
 	dtag "github.com/suyashkumar/dicom/pkg/tag"
+
+	dw "github.com/sacrum-dev/sacrum/pipeline/dcmwrite"
 )
 
 // SRSummary is what ReadSR gets back from a sacrum SR.

@@ -5,7 +5,6 @@ import (
 	"crypto/sha256"
 	"errors"
 	"fmt"
-	dw "github.com/sacrum-dev/sacrum/pipeline/dcmwrite"
 	"math"
 	"math/big"
 	"os"
@@ -14,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	dw "github.com/sacrum-dev/sacrum/pipeline/dcmwrite"
 	"github.com/sacrum-dev/sacrum/pipeline/image"
 )
 

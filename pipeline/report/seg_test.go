@@ -3,6 +3,7 @@ package report
 import (
 	"context"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -147,7 +148,7 @@ func TestSEGRoundTrip(t *testing.T) {
 					continue
 				}
 				for k := 0; k < tc.nz; k++ {
-					if tc.allFrames || hasLabel(r.Labels.Data[k*n:(k+1)*n], l) {
+					if tc.allFrames || slices.Contains(r.Labels.Data[k*n:(k+1)*n], l) {
 						want++
 					}
 				}

@@ -1,9 +1,10 @@
 package report
 
 import (
-	dw "github.com/sacrum-dev/sacrum/pipeline/dcmwrite"
 	"strconv"
 	"strings"
+
+	dw "github.com/sacrum-dev/sacrum/pipeline/dcmwrite"
 )
 
 // Coded concepts used in the SR and the SEG. Standard codes where they exist: DCM (PS3.16),

@@ -2,11 +2,12 @@ package report
 
 import (
 	"context"
-	dw "github.com/sacrum-dev/sacrum/pipeline/dcmwrite"
 	"os/exec"
 	"regexp"
 	"strings"
 	"testing"
+
+	dw "github.com/sacrum-dev/sacrum/pipeline/dcmwrite"
 )
 
 // acceptedWarnings are the dciodvfy warnings the objects may produce (each explained in doc.go).

@@ -224,7 +224,7 @@ func (st *Study) SEGDataset() (dw.Dataset, error) {
 		FrameOfReferenceUID: st.FrameOfReferenceUID(), SourceSeriesUID: st.SeriesUID(stir.Role), Sources: src,
 		Segments: Segments(), Labels: st.Reader1.Data, DimensionOrganization: st.uid("dimorg"),
 		ContentLabel: "READER1", ContentDescription: "Periarticular SIJ ROI, reader 1 (synthetic ground truth)",
-		ContentCreatorName: "SYNTHETIC^READER1", InstanceNumber: 1, ContentDate: st.Record.StudyDate, ContentTD: t,
+		ContentCreatorName: "SYNTHETIC^READER1",
 	})
 	if err != nil {
 		return nil, err
@@ -232,9 +232,12 @@ func (st *Study) SEGDataset() (dw.Dataset, error) {
 	ds := st.common()
 	ds = append(ds, seg...)
 	ds = append(ds,
+		dw.Str(dw.T(0x0008, 0x0016), "UI", dw.SegmentationStorage),
 		dw.Str(dw.T(0x0008, 0x0018), "UI", st.uid("seg")),
 		dw.Str(dw.T(0x0008, 0x0021), "DA", st.Record.StudyDate),
+		dw.Str(dw.T(0x0008, 0x0023), "DA", st.Record.StudyDate),
 		dw.Str(dw.T(0x0008, 0x0031), "TM", t),
+		dw.Str(dw.T(0x0008, 0x0033), "TM", t),
 		dw.Str(dw.T(0x0008, 0x0060), "CS", "SEG"),
 		dw.Str(dw.T(0x0008, 0x0070), "LO", "sacrum"),
 		dw.Str(dw.T(0x0008, 0x103E), "LO", "SIJ ROI reader 1"),
@@ -243,6 +246,7 @@ func (st *Study) SEGDataset() (dw.Dataset, error) {
 		dw.Str(dw.T(0x0018, 0x1020), "LO", "sacrum synth 1"),
 		dw.Str(dw.T(0x0020, 0x000E), "UI", st.SeriesUID("seg")),
 		dw.IS(dw.T(0x0020, 0x0011), SeriesSEG),
+		dw.IS(dw.T(0x0020, 0x0013), 1),
 		dw.Str(dw.T(0x0020, 0x1040), "LO", "IC"),
 	)
 	return ds, nil
