@@ -107,14 +107,7 @@ func TestProvidedSegmentation(t *testing.T) {
 	dir := t.TempDir()
 	writeSeries(t, filepath.Join(dir, "stir"), oblique)
 	writeSEG(t, filepath.Join(dir, "seg.dcm"), oblique)
-	st, err := ReadDir(context.Background(), dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	p, err := Prepare(context.Background(), st, DefaultSelection())
-	if err != nil {
-		t.Fatal(err)
-	}
+	p := prepareDir(t, dir)
 	if p.Selection.Segment == nil || p.Provided == nil {
 		t.Fatalf("no provided segmentation found (decisions %+v)", p.Selection.Decisions)
 	}
@@ -147,14 +140,7 @@ func TestPrepareResamplesT1(t *testing.T) {
 	t1.UID, t1.Number, t1.Description, t1.Scanning, t1.TI = "1.2.826.0.1.3680043.10.1.4", 2, "T1_TSE_cor", "SE", 0
 	t1.Pixel, t1.Cols, t1.Rows = [2]float64{0.4, 0.45}, 80, 64
 	writeSeries(t, filepath.Join(dir, "t1"), t1)
-	st, err := ReadDir(context.Background(), dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	p, err := Prepare(context.Background(), st, DefaultSelection())
-	if err != nil {
-		t.Fatal(err)
-	}
+	p := prepareDir(t, dir)
 	if !p.T1Resampled || !p.T1.Grid.SameGrid(p.STIR.Grid, 1e-9) {
 		t.Fatalf("T1 resampled %v, grid %+v, want the STIR grid %+v", p.T1Resampled, p.T1.Grid, p.STIR.Grid)
 	}
@@ -165,4 +151,18 @@ func TestPrepareResamplesT1(t *testing.T) {
 			t.Errorf("T1 at STIR voxel %v = %g, want %g", v, got, want)
 		}
 	}
+}
+
+// prepareDir reads a folder and prepares it with the default selection.
+func prepareDir(t *testing.T, dir string) *Prepared {
+	t.Helper()
+	st, err := ReadDir(context.Background(), dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := Prepare(context.Background(), st, DefaultSelection())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
 }
