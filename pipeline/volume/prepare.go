@@ -36,6 +36,10 @@ func Prepare(ctx context.Context, st *Study, cfg SelectionConfig) (*Prepared, er
 		return nil, err
 	}
 	if sel.T1 != nil {
+		// Resampling works in patient coordinates, which only a shared frame of reference makes common.
+		if a, b := sel.STIR.Instances[0].FrameOfReferenceUID, sel.T1.Instances[0].FrameOfReferenceUID; a != "" && b != "" && a != b {
+			return nil, &SeriesError{Series: sel.T1.Name(), Reason: fmt.Sprintf("FrameOfReferenceUID %s differs from the STIR series' %s: the two cannot be registered by their coordinates", b, a)}
+		}
 		t1, err := Assemble(sel.T1)
 		if err != nil {
 			return nil, fmt.Errorf("T1: %w", err)

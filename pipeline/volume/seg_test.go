@@ -4,6 +4,7 @@ import (
 	"context"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/suyashkumar/dicom"
@@ -165,4 +166,28 @@ func prepareDir(t *testing.T, dir string) *Prepared {
 		t.Fatal(err)
 	}
 	return p
+}
+
+// TestPrepareFrameOfReference: T1 in another frame of reference cannot be put on the STIR grid.
+func TestPrepareFrameOfReference(t *testing.T) {
+	dir := t.TempDir()
+	writeSeries(t, filepath.Join(dir, "stir"), oblique)
+	t1 := oblique
+	t1.UID, t1.Number, t1.Description, t1.Scanning, t1.TI = "1.2.826.0.1.3680043.10.1.4", 2, "T1_TSE_cor", "SE", 0
+	writeSeries(t, filepath.Join(dir, "t1"), t1)
+	st, err := ReadDir(context.Background(), dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range st.Series {
+		if s.Number == 2 {
+			for _, in := range s.Instances {
+				in.FrameOfReferenceUID = "1.2.826.0.1.3680043.10.1.77"
+			}
+		}
+	}
+	_, err = Prepare(context.Background(), st, DefaultSelection())
+	if err == nil || !strings.Contains(err.Error(), `series 2 "T1_TSE_cor"`) || !strings.Contains(err.Error(), "FrameOfReferenceUID") {
+		t.Fatalf("error %v, want the T1 series' frame of reference named", err)
+	}
 }
