@@ -53,6 +53,10 @@ type trainConfigFile struct {
 	RadiomicsParams  string `yaml:"radiomics_params"` // path, relative to train.yaml
 	DeepModel        string `yaml:"deep_model"`
 	DeepModelVersion string `yaml:"deep_model_version"`
+	// DeepModelManifest is the deep feature model's manifest (model.yaml,
+	// relative to train.yaml): its name, version and sha256 go into the
+	// bundle, so they cannot drift from the model the features came from.
+	DeepModelManifest string `yaml:"deep_model_manifest"`
 }
 
 // Columns of a clinical CSV that are never clinical predictors.
@@ -124,6 +128,22 @@ func (c *TrainCommand) Run(ctx context.Context, args []string) error {
 		}
 		sum := sha256.Sum256(data)
 		b.Extraction.RadiomicsParams, b.Extraction.RadiomicsParamsSHA256 = string(data), hex.EncodeToString(sum[:])
+	}
+
+	if cfgFile.DeepModelManifest != "" {
+		data, err := os.ReadFile(cfgFile.DeepModelManifest)
+		if err != nil {
+			return usageError("sacrum train: deep model manifest: %v", err)
+		}
+		var m struct {
+			Name    string `yaml:"name"`
+			Version string `yaml:"version"`
+			SHA256  string `yaml:"sha256"`
+		}
+		if err := yaml.Unmarshal(data, &m); err != nil || m.Name == "" {
+			return usageError("sacrum train: deep model manifest %s: no name (%v)", cfgFile.DeepModelManifest, err)
+		}
+		b.Extraction.DeepModel, b.Extraction.DeepModelVersion, b.Extraction.DeepModelSHA256 = m.Name, m.Version, m.SHA256
 	}
 
 	results := map[string]*learn.TrainResult{}
@@ -213,7 +233,7 @@ Options:
                     ICC(3,1)), icc_min, alpha, max_abs_rho, folds, lambda
                     (lambda.min or lambda.1se), cs, clinical_p, bootstrap,
                     held_out_dlr, clinical (list), radiomics_params,
-                    deep_model, deep_model_version
+                    deep_model_manifest (or deep_model, deep_model_version)
   --params FILE     PyRadiomics parameter file used by sacrum features
   --json            print the summary as JSON
   --out DIR         bundle directory (created if needed)
@@ -241,8 +261,10 @@ func readTrainConfig(path string) (trainConfigFile, learn.TrainConfig, error) {
 		if err := dec.Decode(&f); err != nil && err != io.EOF {
 			return f, learn.TrainConfig{}, fmt.Errorf("%s: %w", path, err)
 		}
-		if f.RadiomicsParams != "" && !filepath.IsAbs(f.RadiomicsParams) {
-			f.RadiomicsParams = filepath.Join(filepath.Dir(path), f.RadiomicsParams)
+		for _, p := range []*string{&f.RadiomicsParams, &f.DeepModelManifest} {
+			if *p != "" && !filepath.IsAbs(*p) {
+				*p = filepath.Join(filepath.Dir(path), *p)
+			}
 		}
 	}
 	form, err := learn.ParseICCForm(f.ICCForm)

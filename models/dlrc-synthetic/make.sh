@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # make.sh rebuilds the demonstration bundle models/dlrc-synthetic from nothing:
 #   1. sacrum synth --patients 183 --seed 1       the synthetic cohort (about 1 GB, 1-2 min)
-#   2. sacrum features                             radiomics of both readers' segmentations (3-5 min)
+#   2. sacrum features                             radiomics and deep features of both readers'
+#                                                  segmentations (1-3 min)
 #   3. sacrum train --endpoint both                this bundle (seconds)
 #   4. sacrum evaluate                             the oracle AUC of truth.csv on the test split
 # The intermediate files stay in $WORK (default: a temporary directory, removed at the end).
-# Deep features are not used: no deep encoder model is shipped yet (feature_models is empty).
+# Deep features come from models/deep-encoder (its name, version and sha256 go into bundle.json);
+# ONNX Runtime must be installed (scripts/setup.sh).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
@@ -16,7 +18,8 @@ mkdir -p "$work"
 cd "$root"
 go build -o "$work/sacrum" ./cmd/sacrum
 params=pipeline/radiomics/params/pyradiomics-default.yaml
-printf 'pipeline:\n  feature_models: []\n  radiomics_params: %s\n' "$root/$params" >"$work/config.yaml"
+printf 'pipeline:\n  feature_models: [models/deep-encoder/model.yaml]\n  radiomics_params: %s\n' "$root/$params" \
+	>"$work/config.yaml"
 
 [ -f "$work/cohort/clinical.csv" ] || "$work/sacrum" synth --out "$work/cohort" --patients 183 --seed 1 --quiet
 [ -f "$work/features.csv" ] || "$work/sacrum" features --cohort "$work/cohort" --config "$work/config.yaml" \

@@ -61,6 +61,7 @@ type Extraction struct {
 	RadiomicsParamsSHA256 string `json:"radiomics_params_sha256,omitempty"`
 	DeepModel             string `json:"deep_model,omitempty"`
 	DeepModelVersion      string `json:"deep_model_version,omitempty"`
+	DeepModelSHA256       string `json:"deep_model_sha256,omitempty"` // of the ONNX file, from its manifest
 }
 
 // BundleConfig records the training choices.
