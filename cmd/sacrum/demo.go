@@ -97,6 +97,9 @@ func (c *DemoCommand) Run(ctx context.Context, args []string) error {
 
 func (c *DemoCommand) demo(ctx context.Context, dir string, seed int64, timeout time.Duration, withSEG bool) (*demoResult, error) {
 	out := &demoResult{Dir: dir, Log: filepath.Join(dir, "node.log")}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, err
+	}
 	logf, err := os.Create(out.Log)
 	if err != nil {
 		return nil, err
