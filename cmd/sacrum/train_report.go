@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"gonum.org/v1/plot"
+	"gonum.org/v1/plot/font"
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
@@ -268,11 +269,14 @@ func svgOf(p *plot.Plot, w, h vg.Length) (template.HTML, error) {
 func newPlot(title, x, y string) *plot.Plot {
 	p := plot.New()
 	p.Title.Text = title
-	p.Title.TextStyle.Font.Size = vg.Points(13)
 	p.X.Label.Text, p.Y.Label.Text = x, y
-	p.X.Label.TextStyle.Font.Size, p.Y.Label.TextStyle.Font.Size = vg.Points(11), vg.Points(11)
-	p.X.Tick.Label.Font.Size, p.Y.Tick.Label.Font.Size = vg.Points(10), vg.Points(10)
-	p.Legend.TextStyle.Font.Size = vg.Points(10)
+	// Sans-serif text, sized to stay legible when the page scales the figure.
+	for _, f := range []*font.Font{&p.Title.TextStyle.Font, &p.X.Label.TextStyle.Font, &p.Y.Label.TextStyle.Font,
+		&p.X.Tick.Label.Font, &p.Y.Tick.Label.Font, &p.Legend.TextStyle.Font} {
+		f.Variant = "Sans"
+		f.Size = vg.Points(11)
+	}
+	p.Title.TextStyle.Font.Size = vg.Points(13)
 	p.Add(plotter.NewGrid())
 	return p
 }
@@ -353,8 +357,8 @@ func calibrationFigure(res *learn.TrainResult) (template.HTML, error) {
 		sc.GlyphStyle.Color, sc.GlyphStyle.Radius, sc.GlyphStyle.Shape = modelColours[m], vg.Points(2.5), draw.CircleGlyph{}
 		p.Add(sc)
 	}
-	p.Legend.Left, p.Legend.Top = true, true
-	p.Legend.XOffs, p.Legend.YOffs = vg.Points(6), -vg.Points(6)
+	p.Legend.Left, p.Legend.Top = false, false
+	p.Legend.XOffs, p.Legend.YOffs = -vg.Points(6), vg.Points(6)
 	svg, err := svgOf(p, 320, 300)
 	return template.HTML(`<div class="panel">` + string(svg) + `</div>`), err
 }
