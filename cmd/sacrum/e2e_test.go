@@ -12,7 +12,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -41,7 +40,7 @@ type e2eNode struct {
 	addr    string // DICOM
 	admin   string // admin HTTP
 	dataDir string
-	log     *syncBuffer
+	log     *lockedBuffer // ingest_test.go
 	done    chan error
 }
 
@@ -49,7 +48,7 @@ type e2eNode struct {
 func startNode(t testing.TB, yaml string) *e2eNode {
 	t.Helper()
 	dir := t.TempDir()
-	n := &e2eNode{admin: fmt.Sprintf("127.0.0.1:%d", loopbackPort(t)), dataDir: filepath.Join(dir, "data"), log: &syncBuffer{},
+	n := &e2eNode{admin: fmt.Sprintf("127.0.0.1:%d", loopbackPort(t)), dataDir: filepath.Join(dir, "data"), log: &lockedBuffer{},
 		done: make(chan error, 1)}
 	yaml = strings.NewReplacer("%DATA%", n.dataDir, "%ADMIN%", n.admin).Replace(yaml)
 	cfgPath := filepath.Join(dir, "config.yaml")
@@ -153,24 +152,6 @@ func tail(s string, n int) string {
 		return "…" + s[len(s)-n:]
 	}
 	return s
-}
-
-// syncBuffer is the node's log: written by the node's goroutines, read by the test.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 func waitFor(t testing.TB, timeout time.Duration, what string, ok func() bool) {
