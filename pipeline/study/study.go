@@ -184,8 +184,9 @@ func (a *Analyzer) Features(ctx context.Context, an *Analysis, labels *image.Lab
 	if labels == nil {
 		return nil, nil, errors.New("features: no label map")
 	}
-	if !labels.Grid.SameGrid(stir.Grid, 1e-3) {
-		return nil, nil, fmt.Errorf("features: label map (size %v) is not on the STIR grid (size %v): %w", labels.Size, stir.Size, image.ErrGridMismatch)
+	labels, err := OnGrid(labels, stir.Grid)
+	if err != nil {
+		return nil, nil, fmt.Errorf("features: %w", err)
 	}
 	f := &Features{Values: map[string]float64{}, Undefined: map[string]string{}, ROIVoxels: map[string]int{}}
 	for _, roi := range ROIs {
@@ -204,7 +205,7 @@ func (a *Analyzer) Features(ctx context.Context, an *Analysis, labels *image.Lab
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			mask := image.NewLabels(stir.Grid) // on the image's exact grid (NIfTI stores it in float32)
+			mask := image.NewLabels(stir.Grid)
 			for p, l := range labels.Data {
 				if l != 0 && slices.Contains(roi.Labels, l) {
 					mask.Data[p] = 1
@@ -223,11 +224,10 @@ func (a *Analyzer) Features(ctx context.Context, an *Analysis, labels *image.Lab
 	stages := []infer.Stage{{Name: StageRadiomics, Elapsed: time.Since(t0)}}
 	t0 = time.Now()
 	deep := make([][][]float64, len(an.Maps)) // encoder → ROI → channel values
-	onGrid := &image.Labels{Grid: stir.Grid, Data: labels.Data}
 	for e, fm := range an.Maps {
 		deep[e] = make([][]float64, len(ROIs))
 		for r, roi := range ROIs {
-			v, _, err := fm.Pool(onGrid, roi.Labels...)
+			v, _, err := fm.Pool(labels, roi.Labels...)
 			if err != nil {
 				return nil, nil, fmt.Errorf("deep features, ROI %s: %w", roi.Name, err)
 			}
@@ -260,6 +260,45 @@ func (a *Analyzer) Features(ctx context.Context, an *Analysis, labels *image.Lab
 		}
 	}
 	return f, stages, nil
+}
+
+// OnGrid returns the label map on grid g: the same voxels when the grids match (within 1e-3 mm, as a NIfTI
+// file's float32 geometry does), else the labels of the voxel centres of g when g's voxels coincide with the
+// map's (the same lattice with axes flipped or permuted, as a NIfTI writer may store it). Any other grid is
+// an error: label maps are never interpolated.
+func OnGrid(l *image.Labels, g image.Grid) (*image.Labels, error) {
+	if l.Grid.SameGrid(g, 1e-3) {
+		return &image.Labels{Grid: g, Data: l.Data}, nil
+	}
+	bad := fmt.Errorf("label map (size %v, origin %.3f) is not on the STIR grid (size %v, origin %.3f): %w", l.Size, l.Origin, g.Size, g.Origin, image.ErrGridMismatch)
+	if l.Len() != g.Len() {
+		return nil, bad
+	}
+	out := image.NewLabels(g)
+	for k := 0; k < g.Size[2]; k++ {
+		for j := 0; j < g.Size[1]; j++ {
+			for i := 0; i < g.Size[0]; i++ {
+				p := g.Point(float64(i), float64(j), float64(k))
+				var idx [3]int
+				for a := range 3 {
+					var s float64
+					for r := range 3 {
+						s += l.Direction[3*r+a] * (p[r] - l.Origin[r])
+					}
+					x := s / l.Spacing[a]
+					idx[a] = int(math.Round(x))
+					if math.Abs(x-float64(idx[a])) > 0.01 {
+						return nil, bad
+					}
+				}
+				if !l.Contains(idx[0], idx[1], idx[2]) {
+					return nil, bad
+				}
+				out.Data[g.Index(i, j, k)] = l.Data[l.Index(idx[0], idx[1], idx[2])]
+			}
+		}
+	}
+	return out, nil
 }
 
 // PerROI splits the features by ROI: ROI → feature name without the ROI prefix → value (defined values

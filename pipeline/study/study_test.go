@@ -137,7 +137,7 @@ func TestFeaturesReaders(t *testing.T) {
 	}
 	var rows []study.Row
 	for r := 1; r <= 2; r++ {
-		l, err := image.ReadNIfTILabels(filepath.Join(dir, "labels", []string{"", "reader1.nii.gz", "reader2.nii.gz"}[r]))
+		l, err := image.ReadNIfTILabelsOn(filepath.Join(dir, "labels", []string{"", "reader1.nii.gz", "reader2.nii.gz"}[r]), an.Prepared.STIR.Grid)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -189,5 +189,40 @@ func TestWriteCSVUndefined(t *testing.T) {
 	want := "patient_id,reader,left_a,left_c,left_b\nA,2,1e-20,-3,\nB,1,0.1,,\n"
 	if buf.String() != want {
 		t.Errorf("got\n%s\nwant\n%s", buf.String(), want)
+	}
+}
+
+// TestOnGrid: a label map stored with a flipped axis is read back voxel for voxel; a shifted one is refused.
+func TestOnGrid(t *testing.T) {
+	g := image.NewGrid([3]int{3, 4, 2}, [3]float64{1, 2, 3})
+	g.Origin = [3]float64{10, 20, 30}
+	l := image.NewLabels(g)
+	for p := range l.Data {
+		l.Data[p] = uint8(p % 7)
+	}
+	// The same lattice with j reversed: origin at the last row, direction of j negated, rows stored reversed.
+	f := image.NewLabels(g)
+	f.Origin = g.Point(0, 3, 0)
+	for r := range 3 {
+		f.Direction[3*r+1] = -g.Direction[3*r+1]
+	}
+	for k := 0; k < 2; k++ {
+		for j := 0; j < 4; j++ {
+			for i := 0; i < 3; i++ {
+				f.Data[f.Index(i, 3-j, k)] = l.Data[g.Index(i, j, k)]
+			}
+		}
+	}
+	got, err := study.OnGrid(f, g)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(got.Data, l.Data) || got.Grid != g {
+		t.Errorf("flipped map read back as %v, want %v", got.Data, l.Data)
+	}
+	shifted := image.NewLabels(g)
+	shifted.Origin[0] += 0.5
+	if _, err := study.OnGrid(shifted, g); err == nil || !strings.Contains(err.Error(), "not on the STIR grid") {
+		t.Errorf("half-voxel shift: %v", err)
 	}
 }
