@@ -197,7 +197,7 @@ func patientFeatures(ctx context.Context, an *study.Analyzer, dir, id string) ([
 	var rows []study.Row
 	for reader := 1; reader <= 2; reader++ {
 		p := filepath.Join(dir, "labels", fmt.Sprintf("reader%d.nii.gz", reader))
-		l, err := image.ReadNIfTILabels(p)
+		l, err := image.ReadNIfTILabelsOn(p, a.Prepared.STIR.Grid)
 		if err != nil {
 			return nil, fmt.Errorf("reader %d: %w", reader, err)
 		}

@@ -99,7 +99,7 @@ func checkPredictOutputs(t *testing.T, study, out string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want, err := image.ReadNIfTILabels(filepath.Join(study, "labels", "reader1.nii.gz"))
+	want, err := image.ReadNIfTILabelsOn(filepath.Join(study, "labels", "reader1.nii.gz"), got.Grid)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -125,12 +125,23 @@ func readRadiomicsImage(ctx context.Context, path string) (*image.Volume, error)
 }
 
 // readRadiomicsMask reads a label map (NRRD, NIfTI) or a DICOM SEG file or directory, mapped onto
-// the image grid g (left segment = label 1, right = 2, as pipeline/volume assigns them).
+// the image grid g (left segment = label 1, right = 2, as pipeline/volume assigns them). A label file
+// holding the image's voxels in another axis order (e.g. dcm2niix's row order against a DICOM series)
+// is reoriented exactly; any other grid is left for the settings (correctMask) to judge.
 func readRadiomicsMask(ctx context.Context, path string, g image.Grid) (*image.Labels, error) {
 	l := strings.ToLower(path)
 	for _, ext := range []string{".nrrd", ".nhdr", ".nii", ".nii.gz"} {
 		if strings.HasSuffix(l, ext) {
-			return image.ReadLabelsFile(path)
+			m, err := image.ReadLabelsFile(path)
+			if err != nil {
+				return nil, err
+			}
+			if !m.SameGrid(g, 1e-3) {
+				if r, err := image.Reorient(m, g); err == nil {
+					return r, nil
+				}
+			}
+			return m, nil
 		}
 	}
 	fi, err := os.Stat(path)

@@ -88,3 +88,40 @@ func (m *Labels) FlipRows() *Labels {
 	}
 	return out
 }
+
+// Reorient maps m onto g when both hold the same voxel centres (an axis flip or permutation, such as a
+// label file in dcm2niix's row order against the DICOM grid) and fails otherwise: unlike LabelsOnGrid
+// it never interpolates, so a label map drawn on another grid is reported rather than silently resampled.
+func Reorient(m *Labels, g Grid) (*Labels, error) {
+	if m.Len() != g.Len() {
+		return nil, fmt.Errorf("%w: label map has %v voxels, want %v", ErrGridMismatch, m.Size, g.Size)
+	}
+	inv, err := m.inverseAffine()
+	if err != nil {
+		return nil, err
+	}
+	// Checking the eight corners suffices: the mapping is affine.
+	for _, c := range [8][3]int{{0, 0, 0}, {1, 0, 0}, {0, 1, 0}, {1, 1, 0}, {0, 0, 1}, {1, 0, 1}, {0, 1, 1}, {1, 1, 1}} {
+		p := g.Point(float64(c[0]*(g.Size[0]-1)), float64(c[1]*(g.Size[1]-1)), float64(c[2]*(g.Size[2]-1)))
+		for a := 0; a < 3; a++ {
+			x := inv[a][3] + inv[a][0]*p[0] + inv[a][1]*p[1] + inv[a][2]*p[2]
+			if math.Abs(x-math.Round(x)) > 1e-3 || x < -1e-3 || x > float64(m.Size[a]-1)+1e-3 {
+				return nil, fmt.Errorf("%w: label map voxels do not coincide with the image voxels", ErrGridMismatch)
+			}
+		}
+	}
+	return LabelsOnGrid(m, g)
+}
+
+// ReadNIfTILabelsOn reads a NIfTI-1 label map and reorients it onto g (see Reorient).
+func ReadNIfTILabelsOn(path string, g Grid) (*Labels, error) {
+	m, err := ReadNIfTILabels(path)
+	if err != nil {
+		return nil, err
+	}
+	out, err := Reorient(m, g)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return out, nil
+}

@@ -42,3 +42,26 @@ func TestLabelsOnGridFlipAndShift(t *testing.T) {
 		t.Fatalf("voxel outside the source = %d, want 0", got)
 	}
 }
+
+func TestReorient(t *testing.T) {
+	g := obliqueGrid()
+	m := NewLabels(g)
+	m.Data[3], m.Data[17] = 1, 2
+	back, err := Reorient(m.FlipRows(), g)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if back.Data[3] != 1 || back.Data[17] != 2 || back.Count(0) != g.Len()-2 {
+		t.Fatalf("reoriented labels differ: %v", back.Data)
+	}
+	half := g
+	half.Origin = g.Point(0.5, 0, 0) // voxel centres half a voxel apart
+	if _, err := Reorient(m, half); err == nil {
+		t.Fatal("Reorient accepted a grid shifted by half a voxel")
+	}
+	other := g
+	other.Size[2]++
+	if _, err := Reorient(m, other); err == nil {
+		t.Fatal("Reorient accepted a grid of another size")
+	}
+}

@@ -52,7 +52,7 @@ func TestSegmentationDice(t *testing.T) {
 		if err != nil {
 			t.Fatalf("%s: %v", rec.PatientID, err)
 		}
-		want, err := image.ReadNIfTILabels(filepath.Join(pdir, "labels", "reader1.nii.gz"))
+		want, err := image.ReadNIfTILabelsOn(filepath.Join(pdir, "labels", "reader1.nii.gz"), p.STIR.Grid)
 		if err != nil {
 			t.Fatal(err)
 		}

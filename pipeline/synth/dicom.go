@@ -291,7 +291,10 @@ func (st *Study) Write(dir string) ([]string, error) {
 		return nil, err
 	}
 	for i, l := range []*image.Labels{st.Reader1, st.Reader2} {
-		if err := image.WriteNIfTILabels(filepath.Join(ldir, fmt.Sprintf("reader%d.nii.gz", i+1)), l); err != nil {
+		// Written in dcm2niix's row order (rows reversed, same voxels in patient space) so that the label
+		// files overlay dcm2niix's NIfTI of each series with an identical affine; readers map them onto
+		// the DICOM grid with image.LabelsOnGrid.
+		if err := image.WriteNIfTILabels(filepath.Join(ldir, fmt.Sprintf("reader%d.nii.gz", i+1)), l.FlipRows()); err != nil {
 			return nil, err
 		}
 	}

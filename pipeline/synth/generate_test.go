@@ -128,7 +128,11 @@ func TestSEG(t *testing.T) {
 	c := smallCohort(t)
 	rec := c.Records[0]
 	pdir := PatientDir(c.Dir, rec.PatientID)
+	// reader1.nii.gz is in dcm2niix's row order; the SEG frames are in DICOM row order.
 	lab, err := image.ReadNIfTILabels(filepath.Join(pdir, "labels", "reader1.nii.gz"))
+	if err == nil {
+		lab = lab.FlipRows()
+	}
 	if err != nil {
 		t.Fatal(err)
 	}

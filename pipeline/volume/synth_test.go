@@ -53,12 +53,13 @@ func TestSynthMatchesDcm2niix(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		// reader1.nii.gz is in dcm2niix's row order: the same voxels as the STIR grid, rows reversed.
 		lab, err := image.ReadNIfTILabels(filepath.Join(pdir, "labels", "reader1.nii.gz"))
 		if err != nil {
 			t.Fatal(err)
 		}
-		if !lab.Grid.SameGrid(p.STIR.Grid, 1e-3) {
-			t.Errorf("%s: STIR grid %+v differs from reader 1's %+v", rec.PatientID, p.STIR.Grid, lab.Grid)
+		if !lab.FlipRows().Grid.SameGrid(p.STIR.Grid, 1e-3) {
+			t.Errorf("%s: STIR grid %+v differs from reader 1's %+v (rows reversed)", rec.PatientID, p.STIR.Grid, lab.Grid)
 		}
 	}
 }

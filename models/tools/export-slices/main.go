@@ -93,7 +93,7 @@ func run(ctx context.Context, cohort, out string, spec infer.InputSpec) error {
 		if err != nil {
 			return fmt.Errorf("%s: %w", dir, err)
 		}
-		lab, err := image.ReadNIfTILabels(filepath.Join(dir, "labels", "reader1.nii.gz"))
+		lab, err := image.ReadNIfTILabelsOn(filepath.Join(dir, "labels", "reader1.nii.gz"), g)
 		if err != nil {
 			return err
 		}
