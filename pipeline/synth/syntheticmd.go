@@ -105,6 +105,8 @@ byte-identical output (no clock, no host data; UIDs are derived from the seed).
     patients/<patient_id>/dicom/3/<n>.dcm     STIR COR OBL
     patients/<patient_id>/labels/reader1.nii.gz   periarticular ROI: 1 = left SIJ, 2 = right SIJ
     patients/<patient_id>/labels/reader2.nii.gz   reader 1 perturbed (see below)
+                   (label maps hold the STIR series' voxels in dcm2niix's row order, so their affine equals
+                   the affine of dcm2niix's NIfTI of the series)
     patients/<patient_id>/seg.dcm             DICOM Segmentation (BINARY) of reader 1, series 100
 
 ## Generating model
