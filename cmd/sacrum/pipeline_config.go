@@ -229,6 +229,9 @@ func nodeUID(dataDir string) (string, error) {
 // selection, radiomics settings and bundle, with the node UID of the data directory. The store recognises
 // our result objects by Manufacturer "sacrum" and DeviceSerialNumber = NodeUID().
 func analysisPipeline(cfg Config, log *slog.Logger) (*node.Pipeline, error) {
+	if w, jt := time.Duration(cfg.Pipeline.ClinicalWait), time.Duration(cfg.Queue.JobTimeout); jt > 0 && w >= jt {
+		return nil, fmt.Errorf("pipeline.clinical_wait %s must be shorter than queue.job_timeout %s (a study waits inside its job)", w, jt)
+	}
 	nc, err := cfg.Pipeline.nodeConfig(cfg.Store.DataDir, cfg.Node.AETitle)
 	if err != nil {
 		return nil, err
