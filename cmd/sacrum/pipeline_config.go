@@ -187,12 +187,18 @@ func matchExtraction(an *study.Analyzer, ex learn.Extraction, configured string)
 		}
 	}
 	if ex.DeepModel != "" {
-		found := false
+		var m *infer.Manifest
 		for _, e := range an.Models.Encoders {
-			found = found || e.Manifest.Name == ex.DeepModel
+			if e.Manifest.Name == ex.DeepModel {
+				m = e.Manifest
+			}
 		}
-		if !found {
+		switch {
+		case m == nil:
 			return fmt.Errorf("it needs the deep feature model %q, which is not among pipeline.feature_models", ex.DeepModel)
+		case ex.DeepModelSHA256 != "" && !strings.EqualFold(m.SHA256, ex.DeepModelSHA256):
+			return fmt.Errorf("it was trained on the features of %s %s (sha256 %.12s…), the configured model is %s (sha256 %.12s…)",
+				ex.DeepModel, ex.DeepModelVersion, ex.DeepModelSHA256, m.Version, m.SHA256)
 		}
 	}
 	return nil

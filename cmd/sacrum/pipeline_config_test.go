@@ -37,12 +37,15 @@ func TestMatchExtraction(t *testing.T) {
 		{"bundle params used", ex, "", 25, ""},
 		{"same file configured", ex, "../../pipeline/radiomics/params/pyradiomics-default.yaml", 3, ""},
 		{"other file configured", ex, other, 0, "other radiomics parameters"},
-		{"deep model missing", learn.Extraction{DeepModel: "encoder"}, "", 3, `deep feature model "encoder"`},
+		{"deep model missing", learn.Extraction{DeepModel: "other"}, "", 3, `deep feature model "other"`},
+		{"deep model matches", learn.Extraction{DeepModel: "encoder", DeepModelSHA256: "ABC123"}, "", 3, ""},
+		{"deep model retrained", learn.Extraction{DeepModel: "encoder", DeepModelVersion: "1.0.0", DeepModelSHA256: "def456"}, "", 3, "trained on the features of encoder 1.0.0"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			s := radiomics.DefaultSettings()
 			s.BinWidth = 3 // a marker: untouched unless the bundle's parameters replace it
-			an := study.New(&infer.Pipeline{}, study.Config{Radiomics: s})
+			enc := &infer.Model{Manifest: &infer.Manifest{Name: "encoder", Version: "1.1.0", SHA256: "abc123"}}
+			an := study.New(&infer.Pipeline{Encoders: []*infer.Model{enc}}, study.Config{Radiomics: s})
 			err := matchExtraction(an, c.ex, c.configured)
 			if c.err != "" {
 				if err == nil || !strings.Contains(err.Error(), c.err) {
