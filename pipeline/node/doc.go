@@ -5,7 +5,8 @@
 //	→ clinical inputs (CSV folder and the admin API's JSON; wait up to clinical_wait for missing ones)
 //	→ learn.Bundle.Predict for every endpoint (ASAS40, ASAS20): DLRC, or DLR-only when a clinical input the
 //	  bundle needs is missing (the SR, card and summary say so and name the missing inputs)
-//	→ top SHAP contributions, class-activation heat map Σ_k w_k·A_k of the DLR score's deep features
+//	→ top SHAP contributions, class-activation heat map Σ_k w_k·A_k of the first endpoint's (ASAS40) DLR score
+//	  over its deep features (w_k = LASSO coefficient / training SD; none when the score uses no deep feature)
 //	→ report.Write: SR (naming the previous run's SR as predecessor), SEG and result card in StudyInput.OutDir
 //	→ store.Results with the objects, a JSON summary and per-stage durations (store puts them in /metrics).
 //

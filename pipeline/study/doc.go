@@ -6,6 +6,10 @@
 // `sacrum serve` (through pipeline/node), `sacrum predict` and `sacrum features` share it, so a feature has
 // the same value offline, in training and in the node.
 //
+// Label maps given to Features must be on the STIR grid; OnGrid also accepts the same voxel lattice stored
+// with flipped or permuted axes (NIfTI files), copying voxels exactly, and refuses anything else (labels are
+// never interpolated).
+//
 // # Feature names
 //
 // A feature is named "<roi>_<name>": roi is left (label 1), right (label 2) or both (labels 1 and 2);
