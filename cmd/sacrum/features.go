@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -186,7 +187,7 @@ feed:
 // patientFeatures computes one patient's features on reader 1's and reader 2's label maps; the volumes and
 // deep-feature maps are computed once.
 func patientFeatures(ctx context.Context, an *study.Analyzer, dir, id string) ([]study.Row, error) {
-	st, err := volume.ReadDir(ctx, filepath.Join(dir, "dicom"))
+	st, err := patientStudy(ctx, dir)
 	if err != nil {
 		return nil, err
 	}
@@ -196,8 +197,7 @@ func patientFeatures(ctx context.Context, an *study.Analyzer, dir, id string) ([
 	}
 	var rows []study.Row
 	for reader := 1; reader <= 2; reader++ {
-		p := filepath.Join(dir, "labels", fmt.Sprintf("reader%d.nii.gz", reader))
-		l, err := image.ReadNIfTILabelsOn(p, a.Prepared.STIR.Grid)
+		l, p, err := readerLabels(ctx, dir, reader, a.Prepared.STIR.Grid)
 		if err != nil {
 			return nil, fmt.Errorf("reader %d: %w", reader, err)
 		}
@@ -208,6 +208,59 @@ func patientFeatures(ctx context.Context, an *study.Analyzer, dir, id string) ([
 		rows = append(rows, study.Row{PatientID: id, Reader: reader, Features: f})
 	}
 	return rows, nil
+}
+
+// patientStudy reads a patient's images: DIR/dicom when it exists (sacrum synth), else every file under DIR
+// except DIR/labels (a folder of DICOM files as exported from a PACS).
+func patientStudy(ctx context.Context, dir string) (*volume.Study, error) {
+	if fi, err := os.Stat(filepath.Join(dir, "dicom")); err == nil && fi.IsDir() {
+		return volume.ReadDir(ctx, filepath.Join(dir, "dicom"))
+	}
+	var paths []string
+	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() && p == filepath.Join(dir, "labels") {
+			return filepath.SkipDir
+		}
+		if d.Type().IsRegular() {
+			paths = append(paths, p)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return volume.ReadFiles(ctx, paths)
+}
+
+// readerLabels reads a reader's segmentation onto the STIR grid: DIR/labels/reader<N>.nii.gz (1 = left,
+// 2 = right SIJ), else DIR/labels/reader<N>.dcm, a DICOM SEG with the two segments.
+func readerLabels(ctx context.Context, dir string, reader int, g image.Grid) (*image.Labels, string, error) {
+	nii := filepath.Join(dir, "labels", fmt.Sprintf("reader%d.nii.gz", reader))
+	seg := filepath.Join(dir, "labels", fmt.Sprintf("reader%d.dcm", reader))
+	if _, err := os.Stat(nii); err == nil || !fileExists(seg) {
+		l, err := image.ReadNIfTILabelsOn(nii, g)
+		return l, nii, err
+	}
+	st, err := volume.ReadFiles(ctx, []string{seg})
+	if err != nil {
+		return nil, seg, err
+	}
+	if len(st.Series) != 1 || !st.Series[0].IsSegmentation() {
+		return nil, seg, fmt.Errorf("%s is not a DICOM SEG (%v)", seg, st.Skipped)
+	}
+	l, err := volume.SegmentationLabels(st.Series[0], g)
+	if err != nil {
+		return nil, seg, fmt.Errorf("%s: %w", seg, err)
+	}
+	return l, seg, nil
+}
+
+func fileExists(p string) bool {
+	_, err := os.Stat(p)
+	return err == nil
 }
 
 // Usage describes the command.
@@ -224,8 +277,10 @@ Usage:
 	                [--workers N] [--quiet]
 
 The cohort has the layout of sacrum synth: DIR/patients/<patient_id>/dicom/ and
-DIR/patients/<patient_id>/labels/reader1.nii.gz, reader2.nii.gz (1 = left SIJ, 2 = right SIJ, on the
-STIR grid).
+DIR/patients/<patient_id>/labels/reader1.nii.gz, reader2.nii.gz (1 = left SIJ, 2 = right SIJ; the STIR
+grid, or the same voxels with flipped axes). A site's cohort may instead hold each patient's DICOM files
+anywhere under DIR/patients/<patient_id>/ (outside labels/) and the readers' segmentations as DICOM SEG
+files labels/reader1.dcm and labels/reader2.dcm (segments left and right SIJ region).
 
 Output: one row per patient and reader, sorted by patient_id then reader:
 

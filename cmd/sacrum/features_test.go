@@ -140,3 +140,55 @@ func TestFeaturesErrors(t *testing.T) {
 		}
 	}
 }
+
+// TestFeaturesDICOMCohort: a cohort of DICOM folders with the readers' segmentations as DICOM SEG gives the
+// same features as the sacrum synth layout with NIfTI label maps (the SEG holds reader 1's labels).
+func TestFeaturesDICOMCohort(t *testing.T) {
+	requireModels(t)
+	synthDir := t.TempDir()
+	if _, err := synth.Generate(context.Background(), synth.Options{Out: synthDir, Patients: 1, Seed: 6, Matrix: 96, Slices: 8}); err != nil {
+		t.Fatal(err)
+	}
+	rows := func(cohort string) [][]string {
+		out := filepath.Join(t.TempDir(), "f.csv")
+		c := &FeaturesCommand{Stdout: &bytes.Buffer{}, Stderr: &bytes.Buffer{}}
+		if err := c.Run(context.Background(), []string{"--cohort", cohort, "--out", out, "--quiet"}); err != nil {
+			t.Fatal(err)
+		}
+		f, err := os.Open(out)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer f.Close()
+		r, err := csv.NewReader(f).ReadAll()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return r
+	}
+	a := rows(synthDir)
+	src := synth.PatientDir(synthDir, "SYN0001")
+	dcmDir := t.TempDir()
+	dst := filepath.Join(dcmDir, "patients", "P1")
+	if err := os.MkdirAll(filepath.Join(dst, "labels"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(filepath.Join(src, "dicom"), filepath.Join(dst, "export")); err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range []string{"reader1.dcm", "reader2.dcm"} {
+		if err := copyFile(filepath.Join(src, "seg.dcm"), filepath.Join(dst, "labels", r)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	b := rows(dcmDir)
+	if len(a) != 3 || len(b) != 3 || strings.Join(a[0], ",") != strings.Join(b[0], ",") {
+		t.Fatalf("%d and %d rows, headers equal %v", len(a), len(b), strings.Join(a[0], ",") == strings.Join(b[0], ","))
+	}
+	if strings.Join(a[1][2:], ",") != strings.Join(b[1][2:], ",") || strings.Join(b[1][2:], ",") != strings.Join(b[2][2:], ",") {
+		t.Error("reader 1 features from the DICOM SEG differ from those of the NIfTI label map")
+	}
+	if b[1][0] != "P1" || b[2][1] != "2" {
+		t.Errorf("rows %v %v", b[1][:2], b[2][:2])
+	}
+}
