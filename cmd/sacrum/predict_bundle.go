@@ -3,6 +3,13 @@ package main
 import (
 	"context"
 	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/suyashkumar/dicom"
+	dtag "github.com/suyashkumar/dicom/pkg/tag"
 
 	"github.com/sacrum-dev/sacrum/pipeline/node"
 	"github.com/sacrum-dev/sacrum/pipeline/study"
@@ -46,4 +53,72 @@ func studyPrediction(ctx context.Context, pc PipelineConfig, paths []string, cli
 	}
 	return an, &predictionReport{ResearchUseOnly: researchOnly, Model: nc.Model.Name + " " + nc.Model.Version,
 		Clinical: clinical, Predictions: preds}, nil
+}
+
+// writePrediction writes DIR/prediction.json for `sacrum predict`: the node's predictions for the study in
+// studyDir with the bundle of the configuration (bundleDir overrides pipeline.bundle). clinicalPath is a JSON
+// object of clinical values, or a CSV file with an accession column (the study's AccessionNumber selects the
+// row); empty means no clinical inputs (DLR-only).
+func writePrediction(ctx context.Context, studyDir, outDir, cfgPath, bundleDir, clinicalPath string) (*predictionReport, error) {
+	pc, err := loadPipelineConfig(cfgPath)
+	if err != nil {
+		return nil, err
+	}
+	if bundleDir != "" {
+		pc.Bundle = bundleDir
+	}
+	var paths []string
+	err = filepath.WalkDir(studyDir, func(p string, d fs.DirEntry, err error) error {
+		if err == nil && d.Type().IsRegular() {
+			paths = append(paths, p)
+		}
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	clinical := map[string]string{}
+	switch {
+	case clinicalPath == "":
+	case strings.EqualFold(filepath.Ext(clinicalPath), ".json"):
+		b, err := os.ReadFile(clinicalPath)
+		if err != nil {
+			return nil, err
+		}
+		if clinical, err = node.ClinicalFromJSON(b); err != nil {
+			return nil, fmt.Errorf("%s: %w", clinicalPath, err)
+		}
+	default:
+		acc, err := studyAccession(paths)
+		if err != nil {
+			return nil, err
+		}
+		if clinical, err = node.ClinicalFromCSV(clinicalPath, acc); err != nil {
+			return nil, err
+		}
+	}
+	_, rep, err := studyPrediction(ctx, pc, paths, clinical)
+	if err != nil {
+		return nil, err
+	}
+	return rep, writeJSON(filepath.Join(outDir, "prediction.json"), rep)
+}
+
+// studyAccession is the AccessionNumber of the first readable DICOM file.
+func studyAccession(paths []string) (string, error) {
+	for _, p := range paths {
+		ds, err := dicom.ParseFile(p, nil, dicom.SkipPixelData())
+		if err != nil {
+			continue
+		}
+		e, err := ds.FindElementByTag(dtag.AccessionNumber)
+		if err != nil {
+			return "", fmt.Errorf("%s has no AccessionNumber to find its clinical row", p)
+		}
+		if v, ok := e.Value.GetValue().([]string); ok && len(v) > 0 && strings.TrimSpace(v[0]) != "" {
+			return strings.TrimSpace(v[0]), nil
+		}
+		return "", fmt.Errorf("%s has an empty AccessionNumber", p)
+	}
+	return "", fmt.Errorf("no readable DICOM file")
 }

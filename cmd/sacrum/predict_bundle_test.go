@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/sacrum-dev/sacrum/pipeline/report"
+	"github.com/sacrum-dev/sacrum/pipeline/synth"
 	"github.com/sacrum-dev/sacrum/store"
 )
 
@@ -70,5 +71,48 @@ func TestPredictionEqualsSR(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(".", "node-uid")); err == nil {
 		t.Error("studyPrediction wrote a node-uid file into the working directory")
+	}
+}
+
+// TestWritePrediction: prediction.json from a synth patient folder, with the cohort's clinical.csv (row by
+// the study's accession number), a JSON file, and no clinical inputs.
+func TestWritePrediction(t *testing.T) {
+	requireModels(t)
+	dir := t.TempDir()
+	if _, err := synth.Generate(context.Background(), synth.Options{Out: dir, Patients: 1, Seed: 9, Matrix: 128, Slices: 12}); err != nil {
+		t.Fatal(err)
+	}
+	study := filepath.Join(synth.PatientDir(dir, "SYN0001"), "dicom")
+	js := filepath.Join(t.TempDir(), "clinical.json")
+	if err := os.WriteFile(js, []byte(`{"asdas_crp": 2.5, "crp_mg_l": 10, "sex": "F"}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var probs []float64
+	for _, c := range []struct{ clinical, variant string }{
+		{filepath.Join(dir, "clinical.csv"), "DLRC"}, {js, "DLRC"}, {"", "DLR-only"},
+	} {
+		out := t.TempDir()
+		rep, err := writePrediction(context.Background(), study, out, "", "", c.clinical)
+		if err != nil {
+			t.Fatalf("%q: %v", c.clinical, err)
+		}
+		b, err := os.ReadFile(filepath.Join(out, "prediction.json"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got predictionReport
+		if err := json.Unmarshal(b, &got); err != nil {
+			t.Fatal(err)
+		}
+		if len(got.Predictions) != 2 || got.Predictions[0].Variant != c.variant || got.Predictions[0].Probability != rep.Predictions[0].Probability {
+			t.Errorf("%q: %+v", c.clinical, got.Predictions)
+		}
+		probs = append(probs, got.Predictions[0].Probability)
+	}
+	if probs[0] == probs[2] {
+		t.Error("clinical inputs did not change the ASAS40 probability")
+	}
+	if _, err := writePrediction(context.Background(), study, t.TempDir(), "", "", "/nonexistent.csv"); err == nil {
+		t.Error("missing clinical CSV accepted")
 	}
 }

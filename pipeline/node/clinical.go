@@ -68,6 +68,19 @@ func ClinicalFromCSVDir(dir, accession string) (map[string]string, error) {
 	return out, nil
 }
 
+// ClinicalFromCSV reads the clinical values of one accession number from one CSV file (as
+// ClinicalFromCSVDir does for each file of its folder).
+func ClinicalFromCSV(path, accession string) (map[string]string, error) {
+	if _, err := os.Stat(path); err != nil {
+		return nil, fmt.Errorf("clinical CSV: %w", err)
+	}
+	out := map[string]string{}
+	if err := clinicalFromCSV(path, accession, out); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 func clinicalFromCSV(path, accession string, out map[string]string) error {
 	f, err := os.Open(path)
 	if err != nil {
