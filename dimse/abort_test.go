@@ -10,8 +10,8 @@ import (
 	"time"
 )
 
-// TestAbortMidDataset: a peer that aborts while sending a dataset leaves no temporary file and no
-// stored instance behind.
+// TestAbortMidDataset: a peer that aborts while sending a dataset leaves no partial file and no
+// stored instance behind, and the pool's empty files are removed when the server stops.
 func TestAbortMidDataset(t *testing.T) {
 	base := t.TempDir()
 	tmp, dir := filepath.Join(base, "incoming"), filepath.Join(base, "instances")
@@ -28,7 +28,13 @@ func TestAbortMidDataset(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() { srv.Serve(ctx, ln); close(done) }()
-	defer func() { cancel(); <-done }()
+	stopped := false
+	defer func() {
+		if !stopped {
+			cancel()
+			<-done
+		}
+	}()
 
 	cl, err := Dial(context.Background(), ln.Addr().String(), ClientConfig{CallingAE: "A", CalledAE: "SACRUM", Timeout: 5 * time.Second},
 		[]Proposal{{AbstractSyntax: MRImageStorage, TransferSyntaxes: []string{ExplicitVRLittleEndian}}})
@@ -36,13 +42,19 @@ func TestAbortMidDataset(t *testing.T) {
 		t.Fatal(err)
 	}
 	cmd := encodeCommand(&command{CommandField: cStoreRQ, MessageID: 1, AffectedSOPClassUID: MRImageStorage, AffectedSOPInstanceUID: "1.2.3.4", DataSetType: 0})
-	if _, err := cl.c.fire(Evt9, &pDataTF{Items: []pdv{{ContextID: 1, Command: true, Last: true, Data: cmd}, {ContextID: 1, Data: make([]byte, 1000)}}}); err != nil {
+	if _, err := cl.c.fire(Evt9, &pDataTF{Items: []pdv{{ContextID: 1, Command: true, Last: true, Data: cmd}}}); err != nil {
 		t.Fatal(err)
 	}
-	// Wait until the SCP has created its temporary file, then abort.
+	// More than the SCP's write buffer, so the receive file gets content.
+	for range 2 {
+		if _, err := cl.c.fire(Evt9, &pDataTF{Items: []pdv{{ContextID: 1, Data: make([]byte, 200000)}}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Wait until the SCP has written into its receive file, then abort.
 	deadline := time.Now().Add(5 * time.Second)
 	for {
-		if e, _ := os.ReadDir(tmp); len(e) == 1 {
+		if partial(tmp) == 1 {
 			break
 		}
 		if time.Now().After(deadline) {
@@ -52,16 +64,33 @@ func TestAbortMidDataset(t *testing.T) {
 	}
 	cl.Abort()
 	for {
-		e, _ := os.ReadDir(tmp)
-		if len(e) == 0 {
+		if partial(tmp) == 0 {
 			break
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("temporary file %s left after the abort", e[0].Name())
+			t.Fatal("partial receive file left after the abort")
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
 	if e, _ := os.ReadDir(dir); len(e) != 0 {
 		t.Errorf("%d instances stored from an aborted C-STORE", len(e))
 	}
+	cancel()
+	<-done
+	stopped = true
+	if e, _ := os.ReadDir(tmp); len(e) != 0 {
+		t.Errorf("%d files left in %s after the server stopped", len(e), tmp)
+	}
+}
+
+// partial counts the files with content in dir (the pool's files are empty).
+func partial(dir string) int {
+	ents, _ := os.ReadDir(dir)
+	n := 0
+	for _, e := range ents {
+		if fi, err := e.Info(); err == nil && fi.Size() > 0 {
+			n++
+		}
+	}
+	return n
 }

@@ -33,11 +33,12 @@ type StoreRequest struct {
 	MoveOriginatorMessageID uint16
 }
 
-// StoredInstance is a received instance: a complete Part 10 file, already fsynced, in a
-// temporary location chosen by the SCP.
+// StoredInstance is a received instance: a complete Part 10 file, already durable (data, length and
+// directory entry fsynced) in the SCP's TempDir under a receive-file name, with the completion
+// marker in its preamble (see ReceivedComplete), so a crash leaves it recoverable where it is.
 type StoredInstance struct {
 	StoreRequest
-	Path string // fsynced Part 10 file; the handler owns it (must rename or remove it)
+	Path string // durable Part 10 file; the handler owns it (must rename or remove it)
 	Size int64  // bytes of the Part 10 file
 }
 
@@ -47,8 +48,9 @@ type StoredInstance struct {
 // disk is below its watermark) makes the SCP discard the dataset without writing it and answer with that status.
 //
 // Store is called after the Part 10 file has been written and fsynced. The C-STORE response carries the
-// returned status, so the handler must return StatusSuccess only once the instance is durable in its final
-// place (renamed, directory fsynced, record committed or recoverable from the file).
+// returned status, so the handler must return StatusSuccess only once the instance will survive a crash:
+// durable in its final place, or still at Path (durable there) with the handler recovering complete
+// receive files from TempDir at start-up.
 type StoreHandler interface {
 	Admit(ctx context.Context, req *StoreRequest) uint16
 	Store(ctx context.Context, inst *StoredInstance) (uint16, error)

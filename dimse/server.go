@@ -95,6 +95,8 @@ type Server struct {
 	log *slog.Logger
 	obs Observer
 
+	pool *rxPool // receive files with durable directory entries
+
 	mu     sync.Mutex
 	active int
 	conns  map[net.Conn]struct{}
@@ -152,7 +154,8 @@ func NewServer(cfg ServerConfig) (*Server, error) {
 	if cfg.Observer != nil {
 		obs = cfg.Observer
 	}
-	return &Server{cfg: cfg, log: log, obs: obs, conns: map[net.Conn]struct{}{}}, nil
+	return &Server{cfg: cfg, log: log, obs: obs, conns: map[net.Conn]struct{}{},
+		pool: newRxPool(cfg.TempDir, cfg.NoFsync, log)}, nil
 }
 
 func decodableTransferSyntax(ts string) bool {
@@ -169,8 +172,13 @@ func (s *Server) ListenAndServe(ctx context.Context, addr string) error {
 }
 
 // Serve accepts associations on ln until ctx is done, then waits for active associations up to
-// the ARTIM timeout before closing them.
+// the ARTIM timeout before closing them. While it serves, a pool of empty receive files is kept in
+// TempDir; the unused ones are removed when it returns.
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
+	poolCtx, stopPool := context.WithCancel(context.Background())
+	poolDone := make(chan struct{})
+	go func() { defer close(poolDone); s.pool.run(poolCtx) }()
+	defer func() { stopPool(); <-poolDone }()
 	if s.cfg.TLS != nil {
 		ln = tls.NewListener(ln, s.cfg.TLS)
 	}
@@ -267,6 +275,7 @@ type incoming struct {
 	status  uint16 // non-success: discard the dataset and answer this
 	comment string
 	f       *os.File
+	rx      rxWriter // writes f, keeping length and checksum for the completion marker
 	w       *bufio.Writer
 	path    string
 	size    int64
@@ -499,17 +508,18 @@ func (a *scpAssoc) startStore(ctxID byte, pc acceptedContext, cmd *command) {
 		in.status, in.comment = st, "refused by the store"
 		return
 	}
-	f, err := os.CreateTemp(a.s.cfg.TempDir, "rx-*.dcm")
+	f, err := a.s.pool.take()
 	if err != nil {
-		a.log.Error("create temp file", "err", err)
+		a.log.Error("create receive file", "err", err)
 		in.status, in.comment = StatusOutOfResources, "cannot create file"
 		return
 	}
 	in.f, in.path = f, f.Name()
+	in.rx = rxWriter{f: f}
 	if a.w == nil {
-		a.w = bufio.NewWriterSize(f, 256<<10)
+		a.w = bufio.NewWriterSize(&in.rx, 256<<10)
 	}
-	a.w.Reset(f) // one buffer per association, not per instance
+	a.w.Reset(&in.rx) // one buffer per association, not per instance
 	in.w = a.w
 	err = WriteFileMeta(in.w, FileMeta{
 		MediaStorageSOPClassUID:    cmd.AffectedSOPClassUID,
@@ -599,6 +609,11 @@ func (a *scpAssoc) finishStore(in *incoming) uint16 {
 		return fail(StatusDataSetDoesNotMatch, "dataset SOP class/instance UID differs from the command", nil)
 	}
 	if err := in.w.Flush(); err != nil {
+		return fail(StatusOutOfResources, "cannot write file", err)
+	}
+	// The marker goes in last; one fsync then makes data, length and marker durable together (the
+	// directory entry already is: the file came from the pool).
+	if err := in.rx.complete(); err != nil {
 		return fail(StatusOutOfResources, "cannot write file", err)
 	}
 	if !a.s.cfg.NoFsync {

@@ -7,10 +7,12 @@
 // CANCELLED), a bounded worker pool that runs a Pipeline, and an outbox that sends result objects to
 // every configured destination with exponential backoff.
 //
-// Crash safety: a received file is fsynced and renamed into place (directory fsynced) before success is
-// answered; its database record is committed in batches shortly after. Open reconciles files and records,
-// so a record lost to a crash is rebuilt from its file, studies that were PROCESSING go back to QUEUED,
-// and undelivered outbox entries are retried.
+// Crash safety: the SCP answers success once the received file is durable in its receive directory
+// (one fsync: a pre-created file with a completion marker, see dimse.ReceivedComplete); the store renames
+// it into place at once, and its batch writer fsyncs the directories and then commits the records (group
+// commit, off the response path), so a record always names a durable file. Open ingests complete receive
+// files a crash left behind and removes partial ones, rebuilds records lost to a crash from their files,
+// sends studies that were PROCESSING back to QUEUED, and retries undelivered outbox entries.
 //
 // Imports: the standard library, go.etcd.io/bbolt, github.com/suyashkumar/dicom,
 // github.com/prometheus/client_golang and dimse/ (for the handler contract and the SCU). It must not

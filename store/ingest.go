@@ -22,6 +22,7 @@ var _ dimse.StoreHandler = (*Store)(nil)
 type writeReq struct {
 	inst Instance
 	info *fileInfo
+	dirs []string // to fsync before the record is committed (the rename into place)
 	done chan struct{}
 }
 
@@ -42,9 +43,13 @@ func (s *Store) Admit(ctx context.Context, req *dimse.StoreRequest) uint16 {
 	return dimse.StatusSuccess
 }
 
-// Store moves a received file to <data_dir>/studies/<study>/<series>/<sop>.dcm, fsyncs the directory
-// and queues its record for the batch writer. Success means the file is durable; a record lost to a
-// crash is rebuilt from the file at the next Open. An identical duplicate is acknowledged and dropped.
+// Store moves a received file to <data_dir>/studies/<study>/<series>/<sop>.dcm and queues its record
+// for the batch writer. Success means the file is durable: a complete receive file of the SCP (see
+// dimse.ReceivedComplete) in IncomingDir or TempDir is durable before the rename, and Open recovers it
+// if the rename is lost to a crash, so the writer fsyncs the directories once per batch, before the
+// records (group commit, off the response path); any other file is renamed and its directory fsynced
+// before Store returns. A record lost to a crash is rebuilt from the file at the next Open. An identical
+// duplicate is acknowledged and dropped.
 func (s *Store) Store(ctx context.Context, si *dimse.StoredInstance) (uint16, error) {
 	if !s.ready.Load() {
 		os.Remove(si.Path)
@@ -104,7 +109,9 @@ func (s *Store) Store(ctx context.Context, si *dimse.StoredInstance) (uint16, er
 	s.ingestMu.Unlock()
 
 	// The rename is durable once its directory is; new directories need their parents synced too.
-	if !s.cfg.NoSync {
+	if !s.cfg.NoSync && s.isReceiveFile(si.Path) {
+		req.dirs = append(created, filepath.Dir(dst), filepath.Dir(si.Path))
+	} else if !s.cfg.NoSync {
 		for _, d := range created {
 			if err := syncDir(d); err != nil {
 				return dimse.StatusOutOfResources, fmt.Errorf("store: %w", err)
@@ -118,6 +125,12 @@ func (s *Store) Store(ctx context.Context, si *dimse.StoredInstance) (uint16, er
 	s.metrics.bytes.Add(float64(info.Size))
 	s.writes <- req
 	return dimse.StatusSuccess, nil
+}
+
+// isReceiveFile reports whether p is a receive file of the SCP in a directory Open recovers from.
+func (s *Store) isReceiveFile(p string) bool {
+	d := filepath.Dir(p)
+	return dimse.IsReceiveFile(filepath.Base(p)) && (d == s.IncomingDir() || d == s.TempDir())
 }
 
 // isDuplicate reports whether an identical instance (same SOP Instance UID and checksum) is already stored.
@@ -184,6 +197,19 @@ func (s *Store) writer() {
 }
 
 func (s *Store) commit(batch []*writeReq) {
+	// Renames into place become durable before the records naming the new paths.
+	synced := map[string]bool{}
+	for _, r := range batch {
+		for _, d := range r.dirs {
+			if synced[d] {
+				continue
+			}
+			synced[d] = true
+			if err := syncDir(d); err != nil {
+				s.log().Error("fsync directory of received instances", "err", err)
+			}
+		}
+	}
 	now := time.Now()
 	touched := map[string]*Study{}
 	err := s.db.Update(func(tx *bolt.Tx) error {

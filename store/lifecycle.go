@@ -17,10 +17,6 @@ import (
 
 // reconcile runs at Open, before any instance is accepted.
 func (s *Store) reconcile(now time.Time) error {
-	// Files the SCP had not finished are not acknowledged: drop them.
-	if err := emptyDir(s.TempDir()); err != nil {
-		return fmt.Errorf("store: clean %s: %w", s.TempDir(), err)
-	}
 	// Runs cut short by the crash go back to the queue first; a rebuilt record of an instance that
 	// arrived during such a run then reopens the study as it would have without the crash.
 	err := s.db.Update(func(tx *bolt.Tx) error {
@@ -53,6 +49,13 @@ func (s *Store) reconcile(now time.Time) error {
 	})
 	if err != nil {
 		return fmt.Errorf("store: requeue interrupted runs: %w", err)
+	}
+	// Complete receive files may have been acknowledged before their rename into place was durable:
+	// ingest them; files the SCP had not finished were not acknowledged: drop them.
+	for _, d := range []string{s.TempDir(), s.IncomingDir()} {
+		if err := s.recoverReceived(d, now); err != nil {
+			return err
+		}
 	}
 	if err := s.rebuildRecords(now); err != nil {
 		return err
@@ -222,19 +225,6 @@ func finishJob(tx *bolt.Tx, id uint64, state, msg string, now time.Time) error {
 	}
 	j.State, j.Error, j.Finished = state, msg, now.UTC()
 	return putJSON(b, u64(id), &j)
-}
-
-func emptyDir(dir string) error {
-	ents, err := os.ReadDir(dir)
-	if err != nil {
-		return err
-	}
-	for _, e := range ents {
-		if err := os.RemoveAll(filepath.Join(dir, e.Name())); err != nil {
-			return err
-		}
-	}
-	return nil
 }
 
 // Run runs the scheduler (stable timers, retries, dispatch to the worker pool), the outbox and

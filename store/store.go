@@ -53,7 +53,7 @@ func Open(cfg Config) (*Store, error) {
 	if cfg.DataDir == "" {
 		return nil, errors.New("store: no data directory configured")
 	}
-	for _, d := range []string{"", "studies", "results", "tmp"} {
+	for _, d := range []string{"", "studies", "results", "tmp", "incoming"} {
 		if err := os.MkdirAll(filepath.Join(cfg.DataDir, d), 0o750); err != nil {
 			return nil, fmt.Errorf("store: %w", err)
 		}
@@ -107,6 +107,10 @@ func (s *Store) DataDir() string { return s.dir }
 // TempDir is where the C-STORE SCP should write incoming files: on the data directory's file system,
 // so they can be renamed into place, and emptied at start-up.
 func (s *Store) TempDir() string { return filepath.Join(s.dir, "tmp") }
+
+// IncomingDir is the C-STORE SCP's receive directory (dimse.ServerConfig.TempDir) of sacrum serve.
+// Open ingests the complete receive files left there (and in TempDir) and removes the others.
+func (s *Store) IncomingDir() string { return filepath.Join(s.dir, "incoming") }
 
 // Ready reports whether the store accepts instances (open, and the disk above the watermark).
 func (s *Store) Ready() error {

@@ -1,0 +1,115 @@
+package store_test
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"log/slog"
+	"net"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/sacrum-dev/sacrum/dimse"
+	"github.com/sacrum-dev/sacrum/store"
+)
+
+// crashingHandler answers success and leaves the received file where the SCP put it: the state a
+// crash leaves between the C-STORE response and the store's rename into place.
+type crashingHandler struct{ kept chan string }
+
+func (crashingHandler) Admit(context.Context, *dimse.StoreRequest) uint16 { return dimse.StatusSuccess }
+func (h crashingHandler) Store(_ context.Context, si *dimse.StoredInstance) (uint16, error) {
+	h.kept <- si.Path
+	return dimse.StatusSuccess, nil
+}
+
+// receiveWithoutStore runs the SCP on dir/incoming with crashingHandler and sends paths; it returns
+// the receive files left behind.
+func receiveWithoutStore(t *testing.T, dir string, paths []string) []string {
+	t.Helper()
+	h := crashingHandler{kept: make(chan string, len(paths))}
+	srv, err := dimse.NewServer(dimse.ServerConfig{AETitle: "SACRUM", TempDir: filepath.Join(dir, "incoming"), Handler: h,
+		Allow: []dimse.AllowEntry{{AETitle: "*"}}, Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { srv.Serve(ctx, ln); close(done) }()
+	res, err := dimse.SendFiles(context.Background(), ln.Addr().String(),
+		dimse.ClientConfig{CallingAE: "A", CalledAE: "SACRUM", Timeout: 5 * time.Second}, paths)
+	cancel()
+	<-done
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range res {
+		if r.Err != nil || r.Status != dimse.StatusSuccess {
+			t.Fatalf("send %s: status %04X, %v", r.Path, r.Status, r.Err)
+		}
+	}
+	close(h.kept)
+	var kept []string
+	for p := range h.kept {
+		kept = append(kept, p)
+	}
+	return kept
+}
+
+// TestOpenRecoversReceiveFiles: complete receive files acknowledged before their rename into place are
+// ingested at Open; partial and unused ones are removed.
+func TestOpenRecoversReceiveFiles(t *testing.T) {
+	dir := t.TempDir()
+	uid := root + ".40"
+	paths := makeStudy(t, uid, "ACC40", 1, 3)
+	kept := receiveWithoutStore(t, dir, paths)
+	if len(kept) != 3 {
+		t.Fatalf("%d receive files kept, want 3", len(kept))
+	}
+	for _, p := range kept {
+		if ok, err := dimse.ReceivedComplete(p); !ok || err != nil {
+			t.Fatalf("%s: complete %v, %v", p, ok, err)
+		}
+	}
+	// One receive file torn (marker but short), one partial without marker, one unused (empty).
+	incoming := filepath.Join(dir, "incoming")
+	data, err := os.ReadFile(kept[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	torn := filepath.Join(incoming, "rx-torn.part")
+	os.WriteFile(torn, data[:len(data)-10], 0o640)
+	os.WriteFile(filepath.Join(incoming, "rx-partial.part"), data[300:], 0o640)
+	os.WriteFile(filepath.Join(incoming, "rx-unused.part"), nil, 0o640)
+
+	n := start(t, dir, func(c *store.Config) { c.StableTime = time.Hour })
+	d := n.study(uid)
+	if d.Study.Instances != 3 || len(d.Instances) != 3 || d.Study.State != store.StateReceiving {
+		t.Fatalf("after recovery: %d instances (%d records), state %s", d.Study.Instances, len(d.Instances), d.Study.State)
+	}
+	for _, in := range d.Instances {
+		b, err := os.ReadFile(filepath.Join(dir, filepath.FromSlash(in.Path)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if sum := sha256.Sum256(b); hex.EncodeToString(sum[:]) != in.SHA256 || int64(len(b)) != in.Size {
+			t.Errorf("%s: file differs from its record", in.Path)
+		}
+		if want := filepath.ToSlash(filepath.Join("studies", uid, d.Instances[0].SeriesUID, in.SOPInstanceUID+".dcm")); in.Path != want {
+			t.Errorf("path %s, want %s", in.Path, want)
+		}
+	}
+	if left, _ := os.ReadDir(incoming); len(left) != 0 {
+		t.Errorf("%d files left in incoming, e.g. %s", len(left), left[0].Name())
+	}
+	if _, err := os.Stat(torn); !errors.Is(err, os.ErrNotExist) {
+		t.Error("torn receive file kept")
+	}
+}
