@@ -33,13 +33,26 @@ type StoreRequest struct {
 	MoveOriginatorMessageID uint16
 }
 
-// StoredInstance is a received instance: a complete Part 10 file, already durable (data, length and
-// directory entry fsynced) in the SCP's TempDir under a receive-file name, with the completion
-// marker in its preamble (see ReceivedComplete), so a crash leaves it recoverable where it is.
+// StoredInstance is a received instance: a complete Part 10 file in the SCP's TempDir under a
+// receive-file name, with the completion marker in its preamble (see ReceivedComplete). Its directory
+// entry is durable; its fsync may still be running: once Durable returns nil, a crash leaves it
+// recoverable where it is.
 type StoredInstance struct {
 	StoreRequest
-	Path string // durable Part 10 file; the handler owns it (must rename or remove it)
+	Path string // Part 10 file; the handler owns it (must rename or remove it)
 	Size int64  // bytes of the Part 10 file
+
+	wait func() error // the fsync of Path (nil: nothing to wait for)
+}
+
+// Durable waits until the file at Path is fsynced (and closed by the SCP). A handler may read the file
+// before, but must call Durable before moving it into place, so that a file in its final place is
+// never a torn one. The SCP calls it too before answering success.
+func (si *StoredInstance) Durable() error {
+	if si.wait == nil {
+		return nil
+	}
+	return si.wait()
 }
 
 // StoreHandler receives instances from the C-STORE SCP.

@@ -616,18 +616,19 @@ func (a *scpAssoc) finishStore(in *incoming) uint16 {
 	if err := in.rx.complete(); err != nil {
 		return fail(StatusOutOfResources, "cannot write file", err)
 	}
-	if !a.s.cfg.NoFsync {
-		if err := in.f.Sync(); err != nil {
-			return fail(StatusOutOfResources, "cannot fsync file", err)
+	// The fsync runs while the handler reads the file (hashing, parsing); the handler waits for it
+	// (Durable) before moving the file, and so does the response.
+	f := in.f
+	in.f = nil
+	inst := &StoredInstance{StoreRequest: in.req, Path: in.path, Size: in.size, wait: syncAndClose(f, a.s.cfg.NoFsync)}
+	st, err := a.s.cfg.Handler.Store(a.ctx, inst)
+	if derr := inst.Durable(); derr != nil {
+		// Whatever the handler did with it, the instance is not known to be on disk.
+		log.Error("fsync received file", "path", in.path, "err", derr)
+		if st == StatusSuccess {
+			st, err = StatusOutOfResources, derr
 		}
 	}
-	if err := in.f.Close(); err != nil {
-		in.f = nil
-		os.Remove(in.path)
-		return fail(StatusOutOfResources, "cannot close file", err)
-	}
-	in.f = nil
-	st, err := a.s.cfg.Handler.Store(a.ctx, &StoredInstance{StoreRequest: in.req, Path: in.path, Size: in.size})
 	if err != nil || st != StatusSuccess {
 		if err != nil && st == StatusSuccess {
 			st = StatusOutOfResources
@@ -638,6 +639,22 @@ func (a *scpAssoc) finishStore(in *incoming) uint16 {
 	}
 	log.Info("C-STORE", "bytes", in.size, "ts", in.req.TransferSyntaxUID, "ms", time.Since(in.started).Milliseconds())
 	return StatusSuccess
+}
+
+// syncAndClose fsyncs (unless noSync) and closes f in the background; the returned function waits for it.
+func syncAndClose(f *os.File, noSync bool) func() error {
+	done := make(chan error, 1)
+	go func() {
+		var err error
+		if !noSync {
+			err = f.Sync()
+		}
+		if cerr := f.Close(); err == nil {
+			err = cerr
+		}
+		done <- err
+	}()
+	return sync.OnceValue(func() error { return <-done })
 }
 
 func (a *scpAssoc) respond(ctxID byte, rsp *command) error {
@@ -664,6 +681,10 @@ func (h DirHandler) Store(ctx context.Context, inst *StoredInstance) (uint16, er
 	if !isUID(inst.SOPInstanceUID) {
 		os.Remove(inst.Path)
 		return StatusCannotUnderstand, fmt.Errorf("invalid SOP instance UID %q", inst.SOPInstanceUID)
+	}
+	if err := inst.Durable(); err != nil {
+		os.Remove(inst.Path)
+		return StatusOutOfResources, err
 	}
 	dst := filepath.Join(h.Dir, inst.SOPInstanceUID+".dcm")
 	if err := os.Rename(inst.Path, dst); err != nil {

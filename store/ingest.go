@@ -82,6 +82,11 @@ func (s *Store) Store(ctx context.Context, si *dimse.StoredInstance) (uint16, er
 		Received: now.UTC(), CallingAE: si.Assoc.CallingAE,
 	}}
 
+	// Outside ingestMu: other associations' fsyncs proceed meanwhile.
+	if err := si.Durable(); err != nil {
+		os.Remove(si.Path)
+		return dimse.StatusOutOfResources, fmt.Errorf("store: %w", err)
+	}
 	s.ingestMu.Lock()
 	dup, err := s.isDuplicate(info)
 	if err != nil {
