@@ -65,6 +65,7 @@ if ! $minimal; then
 		chromium:chromium
 	# Orthanc's Debian package starts a system service; sacrum's tests start their own on loopback.
 	if command -v systemctl >/dev/null 2>&1; then systemctl stop orthanc >/dev/null 2>&1 || true; fi
+	if command -v service >/dev/null 2>&1; then service orthanc stop >/dev/null 2>&1 || true; fi
 fi
 if [ "${1:-}" = "--golden" ]; then
 	# Only for regenerating golden values (make golden); tests never need R or Python.
