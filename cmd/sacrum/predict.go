@@ -66,6 +66,8 @@ func (c *PredictCommand) Run(ctx context.Context, args []string) error {
 	cfgPath := fs.String("config", "", "config.yaml (its pipeline section); default: built-in defaults")
 	params := fs.String("params", "", "radiomics parameter file (overrides pipeline.radiomics_params)")
 	asJSON := fs.Bool("json", false, "print the summary as JSON")
+	bundle := fs.String("bundle", "", "model bundle for prediction.json (default pipeline.bundle; none: no prediction)")
+	clinical := fs.String("clinical", "", "clinical inputs for prediction.json: a JSON object, or a CSV with an accession column")
 	var pos []string
 	for {
 		if err := fs.Parse(args); err != nil {
@@ -100,6 +102,15 @@ func (c *PredictCommand) Run(ctx context.Context, args []string) error {
 	if err != nil {
 		return fmt.Errorf("sacrum predict: %w", err)
 	}
+	if *bundle != "none" {
+		if *bundle != "" {
+			cfg.Bundle = *bundle
+		}
+		// The node's own path (predict_bundle.go), so the probabilities equal the SR's.
+		if res.Prediction, err = writePrediction(ctx, pos[0], *out, cfg, *clinical); err != nil {
+			return fmt.Errorf("sacrum predict: prediction: %w", err)
+		}
+	}
 	if *asJSON {
 		enc := json.NewEncoder(c.Stdout)
 		enc.SetIndent("", "  ")
@@ -119,14 +130,22 @@ func (c *PredictCommand) Run(ctx context.Context, args []string) error {
 	for _, s := range res.Features.Stages {
 		fmt.Fprintf(c.Stdout, "%-28s %8.1f ms\n", s.Name, float64(s.Elapsed)/1e6)
 	}
+	if p := res.Prediction; p != nil {
+		fmt.Fprintf(c.Stdout, "\nmodel %s\n", p.Model)
+		for _, e := range p.Predictions {
+			fmt.Fprintf(c.Stdout, "%-8s probability %.4f  threshold %.4f  %s  responder %v\n", e.Endpoint, e.Probability, e.Threshold, e.Variant, e.Responder)
+		}
+		fmt.Fprintf(c.Stdout, "wrote %s\n", filepath.Join(*out, "prediction.json"))
+	}
 	fmt.Fprintf(c.Stdout, "wrote %s, %s, %s\n%s\n", filepath.Join(*out, "series.json"), filepath.Join(*out, "labels.nii.gz"), filepath.Join(*out, "features.json"), researchOnly)
 	return nil
 }
 
 // predictResult is what Predict wrote.
 type predictResult struct {
-	Series   seriesReport   `json:"series"`
-	Features featuresReport `json:"features"`
+	Series     seriesReport      `json:"series"`
+	Features   featuresReport    `json:"features"`
+	Prediction *predictionReport `json:"prediction,omitempty"` // predict_bundle.go
 }
 
 // Predict is the offline pipeline: the same analysis (pipeline/study) the node runs for every study.
@@ -193,7 +212,8 @@ Research use only, not for diagnostic use.
 
 Usage:
 
-	sacrum predict STUDY_DIR --out DIR [--config config.yaml] [--params radiomics.yaml] [--json]
+	sacrum predict STUDY_DIR --out DIR [--config config.yaml] [--params radiomics.yaml]
+	               [--bundle DIR|none] [--clinical clinical.json|clinical.csv] [--json]
 
 It reads every DICOM file under STUDY_DIR, chooses the STIR and T1 series (config pipeline.series_selection),
 assembles them, resamples T1 onto the STIR grid, segments the left and right sacroiliac-joint regions with the
@@ -204,6 +224,9 @@ segmentation"), and computes deep features (and radiomics) in each region. It wr
 	DIR/labels.nii.gz   label map on the STIR grid: 1 left, 2 right
 	DIR/features.json   deep features (deep_<model>_<channel>) and radiomics (PyRadiomics names, parameter
 	                    file --params or pipeline.radiomics_params) per ROI: left, right, both
+	DIR/prediction.json the model bundle's predictions (--bundle, default pipeline.bundle; none skips it),
+	                    computed as the node computes its SR: DLRC with the clinical inputs of --clinical
+	                    (a JSON object, or a CSV row by the study's AccessionNumber), else DLR-only
 
 The ONNX Runtime library is pipeline.onnxruntime_library, else $SACRUM_ORT_LIB, else
 .cache/onnxruntime-1.30.0/libonnxruntime.so.1 in the checkout or next to the binary (scripts/setup.sh).

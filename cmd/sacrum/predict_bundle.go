@@ -17,10 +17,29 @@ import (
 
 // predictionReport is prediction.json of `sacrum predict`: the node's predictions for the study.
 type predictionReport struct {
-	ResearchUseOnly string            `json:"research_use_only"`
-	Model           string            `json:"model"`
-	Clinical        map[string]string `json:"clinical_inputs"`
-	Predictions     []node.Prediction `json:"predictions"`
+	ResearchUseOnly string               `json:"research_use_only"`
+	Model           string               `json:"model"`
+	Clinical        map[string]string    `json:"clinical_inputs"`
+	Predictions     []endpointPrediction `json:"predictions"`
+}
+
+// endpointPrediction is one endpoint in prediction.json.
+type endpointPrediction struct {
+	Endpoint        string                `json:"endpoint"`
+	Variant         string                `json:"variant"` // DLRC, or DLR-only when clinical inputs are missing
+	Probability     float64               `json:"probability"`
+	Threshold       float64               `json:"threshold"`
+	Responder       bool                  `json:"responder"`
+	DLRScore        float64               `json:"dlr_score"`
+	MissingClinical []string              `json:"missing_clinical,omitempty"`
+	TopFeatures     []featureContribution `json:"top_features"`
+}
+
+// featureContribution is one input's SHAP value (log-odds).
+type featureContribution struct {
+	Name  string  `json:"name"`
+	Value float64 `json:"value"`
+	SHAP  float64 `json:"shap"`
 }
 
 // studyPrediction analyses a study's files and applies the configured bundle exactly as the node does
@@ -51,24 +70,31 @@ func studyPrediction(ctx context.Context, pc PipelineConfig, paths []string, cli
 	if err != nil {
 		return nil, nil, err
 	}
-	return an, &predictionReport{ResearchUseOnly: researchOnly, Model: nc.Model.Name + " " + nc.Model.Version,
-		Clinical: clinical, Predictions: preds}, nil
+	used := map[string]string{} // the bundle's variables only (a CSV row also holds identifiers and outcomes)
+	for _, v := range nc.Model.Bundle.Clinical {
+		if x, ok := clinical[v.Name]; ok {
+			used[v.Name] = x
+		}
+	}
+	rep := &predictionReport{ResearchUseOnly: researchOnly, Model: nc.Model.Name + " " + nc.Model.Version, Clinical: used}
+	for _, p := range preds {
+		e := endpointPrediction{Endpoint: p.Endpoint, Variant: p.Variant, Probability: p.Probability, Threshold: p.Threshold,
+			Responder: p.Responder, DLRScore: p.DLRScore, MissingClinical: p.MissingClinical}
+		for _, c := range p.TopFeatures {
+			e.TopFeatures = append(e.TopFeatures, featureContribution{Name: c.Name, Value: c.Value, SHAP: c.SHAP})
+		}
+		rep.Predictions = append(rep.Predictions, e)
+	}
+	return an, rep, nil
 }
 
 // writePrediction writes DIR/prediction.json for `sacrum predict`: the node's predictions for the study in
-// studyDir with the bundle of the configuration (bundleDir overrides pipeline.bundle). clinicalPath is a JSON
-// object of clinical values, or a CSV file with an accession column (the study's AccessionNumber selects the
-// row); empty means no clinical inputs (DLR-only).
-func writePrediction(ctx context.Context, studyDir, outDir, cfgPath, bundleDir, clinicalPath string) (*predictionReport, error) {
-	pc, err := loadPipelineConfig(cfgPath)
-	if err != nil {
-		return nil, err
-	}
-	if bundleDir != "" {
-		pc.Bundle = bundleDir
-	}
+// studyDir with the configured bundle (pc.Bundle). clinicalPath is a JSON object of clinical values, or a CSV
+// file with an accession column (the study's AccessionNumber selects the row); empty means no clinical
+// inputs (DLR-only).
+func writePrediction(ctx context.Context, studyDir, outDir string, pc PipelineConfig, clinicalPath string) (*predictionReport, error) {
 	var paths []string
-	err = filepath.WalkDir(studyDir, func(p string, d fs.DirEntry, err error) error {
+	err := filepath.WalkDir(studyDir, func(p string, d fs.DirEntry, err error) error {
 		if err == nil && d.Type().IsRegular() {
 			paths = append(paths, p)
 		}

@@ -92,7 +92,7 @@ func TestWritePrediction(t *testing.T) {
 		{filepath.Join(dir, "clinical.csv"), "DLRC"}, {js, "DLRC"}, {"", "DLR-only"},
 	} {
 		out := t.TempDir()
-		rep, err := writePrediction(context.Background(), study, out, "", "", c.clinical)
+		rep, err := writePrediction(context.Background(), study, out, DefaultPipelineConfig(), c.clinical)
 		if err != nil {
 			t.Fatalf("%q: %v", c.clinical, err)
 		}
@@ -112,7 +112,7 @@ func TestWritePrediction(t *testing.T) {
 	if probs[0] == probs[2] {
 		t.Error("clinical inputs did not change the ASAS40 probability")
 	}
-	if _, err := writePrediction(context.Background(), study, t.TempDir(), "", "", "/nonexistent.csv"); err == nil {
+	if _, err := writePrediction(context.Background(), study, t.TempDir(), DefaultPipelineConfig(), "/nonexistent.csv"); err == nil {
 		t.Error("missing clinical CSV accepted")
 	}
 }
