@@ -45,67 +45,12 @@ func TestEvaluateGolden(t *testing.T) {
 			if runErr != nil {
 				got, file = strings.ReplaceAll(runErr.Error(), csvPath, "predictions.csv")+"\n", "error"
 			}
-			path := filepath.Join(dir, file)
 			if *updateEvaluate {
-				os.Remove(filepath.Join(dir, "stdout"))
-				os.Remove(filepath.Join(dir, "error"))
-				if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-					t.Fatal(err)
-				}
-				return
+				resetGolden(dir, "stdout", "error")
 			}
-			want, err := os.ReadFile(path)
-			if err != nil {
-				t.Fatalf("%v (got %s: %s)", err, file, got)
-			}
-			if file == "stdout" && strings.Contains(strings.Join(args, " "), "--json") {
-				var g, w any
-				if err := json.Unmarshal([]byte(got), &g); err != nil {
-					t.Fatalf("output is not JSON: %v\n%s", err, got)
-				}
-				if err := json.Unmarshal(want, &w); err != nil {
-					t.Fatal(err)
-				}
-				compareJSON(t, "", g, w)
-				return
-			}
-			if got != string(want) {
-				t.Errorf("%s differs:\ngot:\n%s\nwant:\n%s", file, got, want)
-			}
+			asJSON := file == "stdout" && strings.Contains(strings.Join(args, " "), "--json")
+			checkGolden(t, dir, file, got, *updateEvaluate, asJSON)
 		})
-	}
-}
-
-func compareJSON(t *testing.T, path string, got, want any) {
-	t.Helper()
-	switch w := want.(type) {
-	case map[string]any:
-		g, ok := got.(map[string]any)
-		if !ok || len(g) != len(w) {
-			t.Errorf("%s: got %v, want %v", path, got, want)
-			return
-		}
-		for k := range w {
-			compareJSON(t, path+"."+k, g[k], w[k])
-		}
-	case []any:
-		g, ok := got.([]any)
-		if !ok || len(g) != len(w) {
-			t.Errorf("%s: got %v, want %v", path, got, want)
-			return
-		}
-		for i := range w {
-			compareJSON(t, path, g[i], w[i])
-		}
-	case float64:
-		g, ok := got.(float64)
-		if !ok || math.Abs(g-w) > 1e-9 {
-			t.Errorf("%s = %v, want %v", path, got, w)
-		}
-	default:
-		if got != want {
-			t.Errorf("%s = %v, want %v", path, got, want)
-		}
 	}
 }
 

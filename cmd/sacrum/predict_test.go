@@ -68,22 +68,10 @@ func TestPredictGolden(t *testing.T) {
 				}
 				got, file = strings.ReplaceAll(string(b), study, "STUDY"), "series.json"
 			}
-			path := filepath.Join(dir, file)
 			if *updatePredict {
-				os.Remove(filepath.Join(dir, "error"))
-				os.Remove(filepath.Join(dir, "series.json"))
-				if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-					t.Fatal(err)
-				}
-			} else {
-				want, err := os.ReadFile(path)
-				if err != nil {
-					t.Fatalf("%v (got %s: %s)", err, file, got)
-				}
-				if got != string(want) {
-					t.Errorf("%s differs:\ngot:\n%s\nwant:\n%s", file, got, want)
-				}
+				resetGolden(dir, "error", "series.json")
 			}
+			checkGolden(t, dir, file, got, *updatePredict, false)
 			if runErr == nil {
 				checkPredictOutputs(t, study, out)
 			}

@@ -54,33 +54,11 @@ func TestRadiomicsGolden(t *testing.T) {
 	for _, dir := range dirs {
 		t.Run(filepath.Base(dir), func(t *testing.T) {
 			got, file, args := runRadiomicsCase(t, dir)
-			path := filepath.Join(dir, file)
 			if *updateRadiomics {
-				os.Remove(filepath.Join(dir, "stdout"))
-				os.Remove(filepath.Join(dir, "error"))
-				if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-					t.Fatal(err)
-				}
-				return
+				resetGolden(dir, "stdout", "error")
 			}
-			want, err := os.ReadFile(path)
-			if err != nil {
-				t.Fatalf("%v (got %s: %s)", err, file, got)
-			}
-			if file == "stdout" && strings.Contains(strings.Join(args, " "), "--json") {
-				var g, w any
-				if err := json.Unmarshal([]byte(got), &g); err != nil {
-					t.Fatalf("output is not JSON: %v\n%s", err, got)
-				}
-				if err := json.Unmarshal(want, &w); err != nil {
-					t.Fatal(err)
-				}
-				compareJSON(t, "", g, w)
-				return
-			}
-			if got != string(want) {
-				t.Errorf("%s differs:\ngot:\n%s\nwant:\n%s", file, got, want)
-			}
+			asJSON := file == "stdout" && strings.Contains(strings.Join(args, " "), "--json")
+			checkGolden(t, dir, file, got, *updateRadiomics, asJSON)
 		})
 	}
 }

@@ -80,17 +80,7 @@ func TestSCUGolden(t *testing.T) {
 					out.WriteString("exit: " + string(rune('0'+code)) + "\n")
 				}
 				got := strings.ReplaceAll(out.String(), addr, "{{ADDR}}")
-				golden := filepath.Join(dir, "stdout")
-				if *updateSCU {
-					os.WriteFile(golden, []byte(got), 0o644)
-				}
-				want, err := os.ReadFile(golden)
-				if err != nil {
-					t.Fatalf("%v (run go test -update-scu)", err)
-				}
-				if got != string(want) {
-					t.Errorf("sacrum %v:\n got:\n%s\nwant:\n%s", args, got, want)
-				}
+				checkGolden(t, dir, "stdout", got, *updateSCU, false)
 			})
 		}
 	}

@@ -144,22 +144,10 @@ func TestStatusGolden(t *testing.T) {
 			got = strings.ReplaceAll(got, adminAddr, "ADMIN")
 			got = reRandomUID.ReplaceAllString(got, "2.25.X")
 			got = reTime.ReplaceAllString(got, `"TIME"`)
-			path := filepath.Join(dir, file)
 			if *updateStatus {
-				os.Remove(filepath.Join(dir, "stdout"))
-				os.Remove(filepath.Join(dir, "error"))
-				if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-					t.Fatal(err)
-				}
-				return
+				resetGolden(dir, "stdout", "error")
 			}
-			want, err := os.ReadFile(path)
-			if err != nil {
-				t.Fatalf("%v (got %s:\n%s)", err, file, got)
-			}
-			if got != string(want) {
-				t.Errorf("%s differs:\n--- got\n%s\n--- want\n%s", file, got, want)
-			}
+			checkGolden(t, dir, file, got, *updateStatus, false)
 		})
 	}
 }

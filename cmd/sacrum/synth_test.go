@@ -64,24 +64,13 @@ func TestSynthGolden(t *testing.T) {
 				}
 			}
 			if *updateSynth {
-				for _, name := range []string{"stdout", "error", "exit", "clinical.csv", "truth.csv"} {
-					os.Remove(filepath.Join(dir, name))
-				}
-				for name, s := range got {
-					if err := os.WriteFile(filepath.Join(dir, name), []byte(s), 0o644); err != nil {
-						t.Fatal(err)
-					}
-				}
-				return
+				resetGolden(dir, "stdout", "error", "exit", "clinical.csv", "truth.csv")
 			}
 			for name, s := range got {
-				want, err := os.ReadFile(filepath.Join(dir, name))
-				if err != nil {
-					t.Fatalf("%v (got %s: %s)", err, name, s)
-				}
-				if s != string(want) {
-					t.Errorf("%s differs:\ngot:\n%s\nwant:\n%s", name, s, want)
-				}
+				checkGolden(t, dir, name, s, *updateSynth, false)
+			}
+			if *updateSynth {
+				return
 			}
 			for _, name := range []string{"stdout", "error"} {
 				if _, err := os.Stat(filepath.Join(dir, name)); err == nil && got[name] == "" {

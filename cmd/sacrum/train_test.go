@@ -90,34 +90,11 @@ func TestTrainGolden(t *testing.T) {
 				}
 			}
 			if *updateTrain {
-				os.Remove(filepath.Join(dir, "stdout"))
-				os.Remove(filepath.Join(dir, "error"))
-				for name, data := range golden {
-					if err := os.WriteFile(filepath.Join(dir, name), []byte(data), 0o644); err != nil {
-						t.Fatal(err)
-					}
-				}
-				return
+				resetGolden(dir, "stdout", "error")
 			}
 			for name, g := range golden {
-				want, err := os.ReadFile(filepath.Join(dir, name))
-				if err != nil {
-					t.Fatalf("%v (got %s: %s)", err, name, g)
-				}
-				if strings.HasSuffix(name, ".json") || (name == "stdout" && strings.Contains(string(raw), "--json")) {
-					var gv, wv any
-					if err := json.Unmarshal([]byte(g), &gv); err != nil {
-						t.Fatalf("%s is not JSON: %v", name, err)
-					}
-					if err := json.Unmarshal(want, &wv); err != nil {
-						t.Fatal(err)
-					}
-					compareJSON(t, name, gv, wv)
-					continue
-				}
-				if g != string(want) {
-					t.Errorf("%s differs:\ngot:\n%s\nwant:\n%s", name, g, want)
-				}
+				asJSON := strings.HasSuffix(name, ".json") || (name == "stdout" && strings.Contains(string(raw), "--json"))
+				checkGolden(t, dir, name, g, *updateTrain, asJSON)
 			}
 		})
 	}
