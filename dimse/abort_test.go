@@ -6,6 +6,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"sync"
 	"testing"
 	"time"
 )
@@ -16,27 +17,10 @@ func TestAbortMidDataset(t *testing.T) {
 	base := t.TempDir()
 	tmp, dir := filepath.Join(base, "incoming"), filepath.Join(base, "instances")
 	os.MkdirAll(dir, 0o755)
-	srv, err := NewServer(ServerConfig{AETitle: "SACRUM", TempDir: tmp, Handler: DirHandler{Dir: dir},
+	addr, stop := startTestSCP(t, ServerConfig{AETitle: "SACRUM", TempDir: tmp, Handler: DirHandler{Dir: dir},
 		Allow: []AllowEntry{{AETitle: "*"}}, Logger: slog.New(slog.DiscardHandler)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() { srv.Serve(ctx, ln); close(done) }()
-	stopped := false
-	defer func() {
-		if !stopped {
-			cancel()
-			<-done
-		}
-	}()
 
-	cl, err := Dial(context.Background(), ln.Addr().String(), ClientConfig{CallingAE: "A", CalledAE: "SACRUM", Timeout: 5 * time.Second},
+	cl, err := Dial(context.Background(), addr, ClientConfig{CallingAE: "A", CalledAE: "SACRUM", Timeout: 5 * time.Second},
 		[]Proposal{{AbstractSyntax: MRImageStorage, TransferSyntaxes: []string{ExplicitVRLittleEndian}}})
 	if err != nil {
 		t.Fatal(err)
@@ -75,9 +59,7 @@ func TestAbortMidDataset(t *testing.T) {
 	if e, _ := os.ReadDir(dir); len(e) != 0 {
 		t.Errorf("%d instances stored from an aborted C-STORE", len(e))
 	}
-	cancel()
-	<-done
-	stopped = true
+	stop()
 	if e, _ := os.ReadDir(tmp); len(e) != 0 {
 		t.Errorf("%d files left in %s after the server stopped", len(e), tmp)
 	}
@@ -93,4 +75,33 @@ func partial(dir string) int {
 		}
 	}
 	return n
+}
+
+// startTestSCP runs a server with cfg on a free loopback port and returns its address and a stop
+// function (which waits for Serve to return). The server is stopped when the test ends if stop was
+// not called. (External tests use dimsetest.StartSCP; package dimse's own tests cannot import it.)
+func startTestSCP(t *testing.T, cfg ServerConfig) (addr string, stop func()) {
+	t.Helper()
+	srv, err := NewServer(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- srv.Serve(ctx, ln) }()
+	var once sync.Once
+	stop = func() {
+		once.Do(func() {
+			cancel()
+			if err := <-done; err != nil {
+				t.Errorf("Serve: %v", err)
+			}
+		})
+	}
+	t.Cleanup(stop)
+	return ln.Addr().String(), stop
 }

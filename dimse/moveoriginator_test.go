@@ -3,7 +3,6 @@ package dimse
 import (
 	"context"
 	"log/slog"
-	"net"
 	"path/filepath"
 	"sync"
 	"testing"
@@ -27,21 +26,10 @@ func (h *captureHandler) Store(ctx context.Context, inst *StoredInstance) (uint1
 // and message ID; the SCP hands both to the store, and answers in the right message.
 func TestMoveOriginatorKept(t *testing.T) {
 	h := &captureHandler{}
-	srv, err := NewServer(ServerConfig{AETitle: "SACRUM", TempDir: filepath.Join(t.TempDir(), "tmp"), Handler: h, NoFsync: true,
+	addr, _ := startTestSCP(t, ServerConfig{AETitle: "SACRUM", TempDir: filepath.Join(t.TempDir(), "tmp"), Handler: h, NoFsync: true,
 		Allow: []AllowEntry{{AETitle: "*"}}, Logger: slog.New(slog.DiscardHandler)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() { srv.Serve(ctx, ln); close(done) }()
-	defer func() { cancel(); <-done }()
 
-	cl, err := Dial(context.Background(), ln.Addr().String(), ClientConfig{CallingAE: "PACS", CalledAE: "SACRUM", Timeout: 5 * time.Second},
+	cl, err := Dial(context.Background(), addr, ClientConfig{CallingAE: "PACS", CalledAE: "SACRUM", Timeout: 5 * time.Second},
 		[]Proposal{{AbstractSyntax: MRImageStorage, TransferSyntaxes: []string{ImplicitVRLittleEndian}}})
 	if err != nil {
 		t.Fatal(err)

@@ -3,7 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
-	"net"
+	"net/netip"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/sacrum-dev/sacrum/dimse"
+	"github.com/sacrum-dev/sacrum/dimse/dimsetest"
 	"github.com/sacrum-dev/sacrum/pipeline/infer"
 	"github.com/sacrum-dev/sacrum/pipeline/learn"
 	"github.com/sacrum-dev/sacrum/store"
@@ -30,20 +31,9 @@ func (h rejectSR) Admit(ctx context.Context, req *dimse.StoreRequest) uint16 {
 func startDestination(t testing.TB, h func(dir string) dimse.StoreHandler) int {
 	t.Helper()
 	dir := t.TempDir()
-	srv, err := dimse.NewServer(dimse.ServerConfig{AETitle: "PACS", Allow: []dimse.AllowEntry{{AETitle: "*"}},
+	addr := dimsetest.StartSCP(t, dimse.ServerConfig{AETitle: "PACS", Allow: []dimse.AllowEntry{{AETitle: "*"}},
 		TempDir: filepath.Join(dir, "tmp"), Handler: h(dir), NoFsync: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() { defer close(done); srv.Serve(ctx, ln) }()
-	t.Cleanup(func() { cancel(); <-done })
-	return ln.Addr().(*net.TCPAddr).Port
+	return int(netip.MustParseAddrPort(addr).Port())
 }
 
 func send(t testing.TB, addr string, paths []string) {

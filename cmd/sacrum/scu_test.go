@@ -6,7 +6,6 @@ import (
 	"flag"
 	"io"
 	"log/slog"
-	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -23,21 +22,9 @@ var updateSCU = flag.Bool("update-scu", false, "rewrite the golden outputs under
 func startSCP(t *testing.T) string {
 	t.Helper()
 	dir := t.TempDir()
-	srv, err := dimse.NewServer(dimse.ServerConfig{AETitle: "SACRUM", TempDir: filepath.Join(dir, "tmp"),
+	return dimsetest.StartSCP(t, dimse.ServerConfig{AETitle: "SACRUM", TempDir: filepath.Join(dir, "tmp"),
 		Handler: dimse.DirHandler{Dir: dir}, Allow: []dimse.AllowEntry{{AETitle: "SACRUM"}},
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() { srv.Serve(ctx, ln); close(done) }()
-	t.Cleanup(func() { cancel(); <-done })
-	return ln.Addr().String()
 }
 
 // TestSCUGolden runs each case under testdata/echo/<case>/ and testdata/send/<case>/: the

@@ -1,7 +1,7 @@
 // Package dimsetest writes synthetic MR Image Storage Part 10 files for tests and benchmarks of the
 // DICOM node (PS3.3 A.4: patient, study, series, frame of reference, equipment, image, image plane,
 // image pixel, MR image and SOP common modules). The images are noise-free ramps; the patient is
-// fictitious.
+// fictitious. StartSCP runs an in-process SCP on a loopback port for the length of a test.
 //
 // Imports: the standard library and github.com/sacrum-dev/sacrum/dimse.
 package dimsetest
