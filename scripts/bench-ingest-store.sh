@@ -73,7 +73,7 @@ run_sacrum() {
 	admin=$(free_port)
 	data="$work/sacrum.$1.$2"
 	"$work/sacrum" serve --listen "127.0.0.1:$port" --admin "127.0.0.1:$admin" --data-dir "$data" \
-		--allow-aet STORESCU --stable-seconds 3600 --log-level error --fsync="$2" &
+		--allow-aet STORESCU --stable-seconds 3600 --pipeline none --log-level error --fsync="$2" &
 	pids+=($!)
 	wait_port "$port"
 	send "$port"

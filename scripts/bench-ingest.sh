@@ -50,7 +50,7 @@ wait_port() { # wait until something accepts on 127.0.0.1:$1
 
 start_sacrum() { # $1 = data dir; sets spid
 	"$work/sacrum" serve --listen "127.0.0.1:$PORT_SACRUM" --data-dir "$1" --allow-aet STORESCU \
-		--admin 127.0.0.1:0 --fsync="${SACRUM_FSYNC:-true}" --log-level warn >"$1.log" 2>&1 &
+		--admin 127.0.0.1:0 --pipeline none --fsync="${SACRUM_FSYNC:-true}" --log-level warn >"$1.log" 2>&1 &
 	spid=$!
 	pids+=("$spid")
 	wait_port "$PORT_SACRUM"

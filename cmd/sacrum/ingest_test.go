@@ -58,7 +58,7 @@ func inProcessServe(t *testing.T, args ...string) (host, port, dataDir string) {
 	cmd := &ServeCommand{Stdout: logs, Stderr: logs, Ready: func(a net.Addr) { ready <- a }}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	all := append([]string{"--listen", "127.0.0.1:0", "--data-dir", dataDir, "--admin", "127.0.0.1:0", "--log-level", "warn"}, args...)
+	all := append([]string{"--listen", "127.0.0.1:0", "--data-dir", dataDir, "--admin", "127.0.0.1:0", "--log-level", "warn", "--pipeline", "inventory"}, args...)
 	go func() { done <- cmd.Run(ctx, all) }()
 	select {
 	case a := <-ready:

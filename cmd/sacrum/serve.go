@@ -42,6 +42,7 @@ func (c *ServeCommand) Run(ctx context.Context, args []string) error {
 	var dests stringList
 	fs.Var(&dests, "dest", "destination for results AE@HOST:PORT; repeatable; replaces destinations")
 	stable := fs.Float64("stable-seconds", 0, "seconds without instances before a study is complete (store.stable_seconds)")
+	pipeline := fs.String("pipeline", "", "what runs on a complete study: analysis, inventory or none (queue.pipeline)")
 	fsync := fs.Bool("fsync", true, "fsync each received instance before answering success (node.fsync)")
 	logLevel := fs.String("log-level", "info", "log level: debug, info, warn, error")
 	logJSON := fs.Bool("log-json", false, "log in JSON instead of text")
@@ -72,6 +73,8 @@ func (c *ServeCommand) Run(ctx context.Context, args []string) error {
 			}
 		case "stable-seconds":
 			cfg.Store.StableSeconds = *stable
+		case "pipeline":
+			cfg.Queue.Pipeline = *pipeline
 		case "listen":
 			cfg.Node.Listen = *listen
 		case "aet":
@@ -167,6 +170,7 @@ Flags override the configuration file (see config.yaml for every key and its def
 	--allow-aet AE[@IP]    allowed calling AE title, repeatable (replaces node.allow)
 	--dest AE@HOST:PORT    send results there, repeatable (replaces destinations)
 	--stable-seconds N     a study is complete after N seconds without instances (store.stable_seconds, default 30)
+	--pipeline NAME        analysis (the DLRC pipeline, default), inventory (a text SR listing the series) or none
 	--fsync=true|false     fsync received instances (node.fsync, default true)
 	--log-level LEVEL      debug, info, warn, error (default info)
 	--log-json             JSON logs

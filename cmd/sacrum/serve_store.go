@@ -53,7 +53,7 @@ type DestinationTLS struct {
 
 // QueueConfig is the work queue and the outbox (queue: section).
 type QueueConfig struct {
-	Pipeline             string   `yaml:"pipeline"` // "inventory" or "none"
+	Pipeline             string   `yaml:"pipeline"` // "analysis" (default), "inventory" or "none"
 	Workers              int      `yaml:"workers"`
 	JobTimeout           Duration `yaml:"job_timeout"`
 	MaxAttempts          int      `yaml:"max_attempts"`
@@ -71,7 +71,7 @@ func defaultAdminOptions() AdminOptions { return AdminOptions{} }
 
 func defaultQueue() QueueConfig {
 	return QueueConfig{
-		Pipeline: "inventory", Workers: 2, JobTimeout: Duration(30 * time.Minute), MaxAttempts: 3,
+		Pipeline: "analysis", Workers: 2, JobTimeout: Duration(30 * time.Minute), MaxAttempts: 3,
 		RetryBackoff: Duration(30 * time.Second), OutboxInitialBackoff: Duration(5 * time.Second),
 		OutboxMaxBackoff: Duration(10 * time.Minute), OutboxMaxAge: Duration(7 * 24 * time.Hour),
 		OutboxTimeout: Duration(2 * time.Minute),
@@ -89,6 +89,9 @@ func parseDestFlag(s string) (DestinationConfig, error) {
 
 // storeConfig maps the configuration file onto store.Config.
 func storeConfig(cfg Config, log *slog.Logger, reg prometheus.Registerer) (store.Config, error) {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
 	so, q := cfg.Store.StoreOptions, cfg.Queue
 	if so.StableSeconds <= 0 {
 		return store.Config{}, errors.New("store.stable_seconds must be positive")

@@ -85,7 +85,7 @@ func newServeNode(t *testing.T, extra ...string) *serveNode {
 	n := &serveNode{t: t, bin: sacrumBinary(t), dataDir: t.TempDir(), dicomPort: freePort(t)}
 	n.adminAddr = fmt.Sprintf("127.0.0.1:%d", freePort(t))
 	n.args = append([]string{"serve", "--listen", fmt.Sprintf("127.0.0.1:%d", n.dicomPort), "--data-dir", n.dataDir,
-		"--allow-aet", "STORESCU", "--admin", n.adminAddr, "--log-level", "warn"}, extra...)
+		"--allow-aet", "STORESCU", "--admin", n.adminAddr, "--log-level", "warn", "--pipeline", "inventory"}, extra...)
 	logf, err := os.Create(filepath.Join(t.TempDir(), "serve.log"))
 	if err != nil {
 		t.Fatal(err)
