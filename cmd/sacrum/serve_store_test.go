@@ -680,7 +680,9 @@ queue:
 			t.Errorf("%s: %v, want %v", c.name, c.got, c.want)
 		}
 	}
-	def, err := storeConfig(DefaultConfig(), nil, nil)
+	defCfg := DefaultConfig()
+	defCfg.Store.DataDir = t.TempDir() // the analysis pipeline keeps the node UID there
+	def, err := storeConfig(defCfg, nil, nil)
 	if err != nil || def.StableTime != 30*time.Second || def.Pipeline == nil || len(def.Destinations) != 0 {
 		t.Errorf("defaults: %+v %v", def, err)
 	}
