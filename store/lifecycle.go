@@ -648,6 +648,19 @@ func (s *Store) report(tx *bolt.Tx, st *Study, job *Job, res *Results, now time.
 	if err := finishJob(tx, job.ID, "done", "", now); err != nil {
 		return err
 	}
+	if len(res.Stages) > 0 {
+		// The per-stage timings go into the study's event log too, for admins reading one study.
+		var b strings.Builder
+		for i, stg := range res.Stages {
+			if i > 0 {
+				b.WriteString(", ")
+			}
+			fmt.Fprintf(&b, "%s %d ms", stg.Stage, stg.Duration.Milliseconds())
+		}
+		if err := addEvent(tx, st.UID, now, "stages", b.String()); err != nil {
+			return err
+		}
+	}
 	// Undelivered results of an earlier run are superseded by this run's.
 	old, err := studyOutbox(tx, st.UID)
 	if err != nil {

@@ -718,3 +718,28 @@ func copyTree(t *testing.T, src, dst string) {
 		t.Fatal(err)
 	}
 }
+
+// TestStageTimesInEvents: the pipeline's per-stage durations are written to the study's event log.
+func TestStageTimesInEvents(t *testing.T) {
+	p := pipelineFunc(func(ctx context.Context, in *store.StudyInput) (*store.Results, error) {
+		res, err := store.InventoryPipeline{}.Process(ctx, in)
+		if err != nil {
+			return nil, err
+		}
+		res.Stages = []store.StageTime{{Stage: "segmentation", Duration: 142 * time.Millisecond}, {Stage: "radiomics", Duration: 68 * time.Millisecond}}
+		return res, nil
+	})
+	n := start(t, t.TempDir(), func(c *store.Config) { c.Pipeline = p })
+	uid := root + ".77"
+	n.receiveAll(makeStudy(t, uid, "ACC77", 1, 1), "A")
+	n.waitState(uid, store.StateDelivered, 5*time.Second)
+	var got string
+	for _, e := range n.study(uid).Events {
+		if e.Type == "stages" {
+			got = e.Message
+		}
+	}
+	if want := "segmentation 142 ms, radiomics 68 ms"; got != want {
+		t.Fatalf("stages event %q, want %q", got, want)
+	}
+}
