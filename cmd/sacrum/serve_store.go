@@ -188,7 +188,7 @@ func serveStore(ctx context.Context, cfg Config, scfg dimse.ServerConfig, ln net
 	if np, ok := sc.Pipeline.(*node.Pipeline); ok {
 		np.SetClinicalLookup(st.Clinical) // clinical inputs stored while a study waits for them
 	}
-	scfg.TempDir = st.TempDir()  // emptied by store.Open: unacknowledged partial files never survive a restart
+	scfg.TempDir = st.TempDir()  // scanned by store.Open: complete receive files are ingested, partial ones removed
 	scfg.Observer = st.Metrics() // open connections, accepted and rejected associations
 	srv, err := dimse.NewServer(scfg)
 	if err != nil {
