@@ -105,7 +105,8 @@ func Reorient(m *Labels, g Grid) (*Labels, error) {
 		p := g.Point(float64(c[0]*(g.Size[0]-1)), float64(c[1]*(g.Size[1]-1)), float64(c[2]*(g.Size[2]-1)))
 		for a := 0; a < 3; a++ {
 			x := inv[a][3] + inv[a][0]*p[0] + inv[a][1]*p[1] + inv[a][2]*p[2]
-			if math.Abs(x-math.Round(x)) > 1e-3 || x < -1e-3 || x > float64(m.Size[a]-1)+1e-3 {
+			// 0.01 voxel: float32 NIfTI affines, never a real half-voxel shift.
+			if math.Abs(x-math.Round(x)) > 0.01 || x < -0.01 || x > float64(m.Size[a]-1)+0.01 {
 				return nil, fmt.Errorf("%w: label map voxels do not coincide with the image voxels", ErrGridMismatch)
 			}
 		}

@@ -270,33 +270,9 @@ func OnGrid(l *image.Labels, g image.Grid) (*image.Labels, error) {
 	if l.Grid.SameGrid(g, 1e-3) {
 		return &image.Labels{Grid: g, Data: l.Data}, nil
 	}
-	bad := fmt.Errorf("label map (size %v, origin %.3f) is not on the STIR grid (size %v, origin %.3f): %w", l.Size, l.Origin, g.Size, g.Origin, image.ErrGridMismatch)
-	if l.Len() != g.Len() {
-		return nil, bad
-	}
-	out := image.NewLabels(g)
-	for k := 0; k < g.Size[2]; k++ {
-		for j := 0; j < g.Size[1]; j++ {
-			for i := 0; i < g.Size[0]; i++ {
-				p := g.Point(float64(i), float64(j), float64(k))
-				var idx [3]int
-				for a := range 3 {
-					var s float64
-					for r := range 3 {
-						s += l.Direction[3*r+a] * (p[r] - l.Origin[r])
-					}
-					x := s / l.Spacing[a]
-					idx[a] = int(math.Round(x))
-					if math.Abs(x-float64(idx[a])) > 0.01 {
-						return nil, bad
-					}
-				}
-				if !l.Contains(idx[0], idx[1], idx[2]) {
-					return nil, bad
-				}
-				out.Data[g.Index(i, j, k)] = l.Data[l.Index(idx[0], idx[1], idx[2])]
-			}
-		}
+	out, err := image.Reorient(l, g)
+	if err != nil {
+		return nil, fmt.Errorf("label map (size %v, origin %.3f) is not on the STIR grid (size %v, origin %.3f): %w", l.Size, l.Origin, g.Size, g.Origin, image.ErrGridMismatch)
 	}
 	return out, nil
 }
