@@ -189,6 +189,10 @@ func ParseSettings(b []byte) (Settings, error) {
 			}
 			s.ImageTypes = append(s.ImageTypes, it)
 		}
+		if len(s.ImageTypes) == 0 {
+			// PyRadiomics would extract nothing; say so instead of returning an empty result.
+			return Settings{}, fmt.Errorf("params: imageType: no image type enabled (e.g. imageType: {Original: {}})")
+		}
 		// Keep PyRadiomics' order: Original first, then the filters in the order listed above.
 		sort.SliceStable(s.ImageTypes, func(i, j int) bool {
 			return indexOf(imageTypeNames, s.ImageTypes[i].Name) < indexOf(imageTypeNames, s.ImageTypes[j].Name)
