@@ -454,7 +454,17 @@ func (e *encoder) u16(v uint16) { e.b = binary.BigEndian.AppendUint16(e.b, v) }
 func (e *encoder) u32(v uint32) { e.b = binary.BigEndian.AppendUint32(e.b, v) }
 func (e *encoder) raw(v []byte) { e.b = append(e.b, v...) }
 func (e *encoder) zeros(n int)  { e.b = append(e.b, make([]byte, n)...) }
-func (e *encoder) ae(s string)  { e.b = append(e.b, fmt.Sprintf("%-16.16s", s)...) }
+
+// ae writes an AE title as its 16-byte field, space padded. Bytes, not runes: fmt's %-16s pads by runes,
+// which made a title with a multi-byte character 17 bytes long (fuzz finding).
+func (e *encoder) ae(s string) {
+	var f [16]byte
+	n := copy(f[:], s)
+	for i := n; i < len(f); i++ {
+		f[i] = ' '
+	}
+	e.b = append(e.b, f[:]...)
+}
 func (e *encoder) strItem(t byte, s string) {
 	e.u8(t)
 	e.u8(0)
