@@ -102,9 +102,6 @@ func checkDemoOutput(t *testing.T, out string) {
 // TestDemo is acceptance 3 of issue 8 (after set-up, the demo prints its result within 60 s) with a
 // golden-ish check of the output's structure.
 func TestDemo(t *testing.T) {
-	if testing.Short() {
-		t.Skip("runs the whole node (about 10 s)")
-	}
 	requireModels(t)
 	out, took := runDemo(t, nil)
 	checkDemoOutput(t, out)

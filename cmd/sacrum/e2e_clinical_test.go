@@ -18,9 +18,6 @@ import (
 // through the admin API during the wait are used (DLRC), and without them the run ends after the wait with
 // the DLR-only variant, which the summary and the SR state.
 func TestClinicalWait(t *testing.T) {
-	if testing.Short() {
-		t.Skip("end-to-end clinical inputs (about 15 s)")
-	}
 	requireModels(t)
 	dest := startDestination(t, func(dir string) dimse.StoreHandler { return dimse.DirHandler{Dir: dir, NoSync: true} })
 	node := startNode(t, fmt.Sprintf(`

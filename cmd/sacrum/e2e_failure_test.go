@@ -74,9 +74,6 @@ pipeline:
 // destination that rejects the SR end in a visible RETRYING/FAILED state with the reason in `sacrum status`,
 // and nothing is reported as delivered that the destination did not acknowledge.
 func TestFailurePaths(t *testing.T) {
-	if testing.Short() {
-		t.Skip("end-to-end failure paths (about 20 s)")
-	}
 	requireModels(t)
 	dest := startDestination(t, func(dir string) dimse.StoreHandler { return rejectSR{dimse.DirHandler{Dir: dir, NoSync: true}} })
 	node := startNode(t, fmt.Sprintf(failureConfig, dest, DefaultBundle))
@@ -124,9 +121,6 @@ func TestFailurePaths(t *testing.T) {
 // TestModelError: a bundle whose DLR score needs a feature the node does not compute fails every run with
 // that reason.
 func TestModelError(t *testing.T) {
-	if testing.Short() {
-		t.Skip("end-to-end failure path (about 10 s)")
-	}
 	requireModels(t)
 	path, err := infer.FindFile(DefaultBundle + "/bundle.json")
 	if err != nil {

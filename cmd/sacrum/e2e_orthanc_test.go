@@ -28,9 +28,6 @@ end
 // whose SR, SEG and result card come back into the same study; our own objects routed back are ignored;
 // sending the study again adds no SR; an instance added later gives one new SR naming its predecessor.
 func TestOrthancEndToEnd(t *testing.T) {
-	if testing.Short() {
-		t.Skip("end-to-end test with Orthanc (about 30 s)")
-	}
 	requireModels(t)
 	mr, st := e2ePatient(t, 11)
 	orthancPort := loopbackPort(t)

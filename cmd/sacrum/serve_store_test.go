@@ -302,9 +302,6 @@ func writeConfigFile(t *testing.T, yaml string) string {
 // killed with SIGKILL at random moments; every acknowledged instance survives and every study is
 // delivered exactly once with one set of results.
 func TestServeCrashSafety(t *testing.T) {
-	if testing.Short() {
-		t.Skip("crash test skipped with -short")
-	}
 	needDCMTK(t, "storescu", "storescp")
 	destDir := t.TempDir()
 	destPort := freePort(t)

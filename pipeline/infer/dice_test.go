@@ -19,9 +19,6 @@ const diceSeed = 2026
 // per side against reader 1 on 20 synthetic patients of an unseen seed, through the whole path (DICOM files →
 // volume assembly → selection → ONNX Runtime → labels on the STIR grid).
 func TestSegmentationDice(t *testing.T) {
-	if testing.Short() {
-		t.Skip("generates and segments 20 synthetic patients")
-	}
 	ctx := context.Background()
 	dir := t.TempDir()
 	cohort, err := synth.Generate(ctx, synth.Options{Out: dir, Patients: 20, Seed: diceSeed})
