@@ -35,8 +35,8 @@ type StoreRequest struct {
 
 // StoredInstance is a received instance: a complete Part 10 file in the SCP's TempDir under a
 // receive-file name, with the completion marker in its preamble (see ReceivedComplete). Its directory
-// entry is durable; its fsync may still be running: once Durable returns nil, a crash leaves it
-// recoverable where it is.
+// entry is durable; its content is once Durable returned nil: then a crash leaves it recoverable where
+// it is.
 type StoredInstance struct {
 	StoreRequest
 	Path string // Part 10 file; the handler owns it (must rename or remove it)
@@ -45,9 +45,9 @@ type StoredInstance struct {
 	wait func() error // the fsync of Path (nil: nothing to wait for)
 }
 
-// Durable waits until the file at Path is fsynced (and closed by the SCP). A handler may read the file
-// before, but must call Durable before moving it into place, so that a file in its final place is
-// never a torn one. The SCP calls it too before answering success.
+// Durable fsyncs the file at Path (once; later calls return the first result) and closes the SCP's
+// handle. A handler may read the file before, but must call Durable before moving it into place, so
+// that a file in its final place is never a torn one. The SCP calls it too before answering success.
 func (si *StoredInstance) Durable() error {
 	if si.wait == nil {
 		return nil

@@ -26,7 +26,7 @@ import (
 const (
 	rxMagic     = "SACRUM-RX1"
 	rxMarkerLen = len(rxMagic) + 8 + 4
-	rxPoolSize  = 16
+	rxPoolSize  = 32
 	rxPrefix    = "rx-"
 	rxSuffix    = ".part"
 	preambleLen = 128
@@ -127,21 +127,18 @@ func (p *rxPool) create() (*os.File, error) {
 }
 
 // take returns an empty receive file with a durable directory entry: one from the pool, or a new one
-// (directory fsynced) when the pool is empty.
+// (directory fsynced) when the pool is empty. The pool is refilled once it is down to half, in one
+// batch with one directory fsync: a device cache flush per batch, not per instance.
 func (p *rxPool) take() (*os.File, error) {
 	select {
 	case f := <-p.files:
-		select {
-		case p.need <- struct{}{}:
-		default:
+		if len(p.files) <= cap(p.files)/2 {
+			p.refill()
 		}
 		return f, nil
 	default:
 	}
-	select {
-	case p.need <- struct{}{}:
-	default:
-	}
+	p.refill()
 	f, err := p.create()
 	if err != nil {
 		return nil, err
@@ -154,6 +151,14 @@ func (p *rxPool) take() (*os.File, error) {
 		}
 	}
 	return f, nil
+}
+
+// refill asks run for a refill (without waiting for it).
+func (p *rxPool) refill() {
+	select {
+	case p.need <- struct{}{}:
+	default:
+	}
 }
 
 // run refills the pool whenever a file was taken, until ctx is done, then removes the unused files.

@@ -616,8 +616,8 @@ func (a *scpAssoc) finishStore(in *incoming) uint16 {
 	if err := in.rx.complete(); err != nil {
 		return fail(StatusOutOfResources, "cannot write file", err)
 	}
-	// The fsync runs while the handler reads the file (hashing, parsing); the handler waits for it
-	// (Durable) before moving the file, and so does the response.
+	// The handler checks the file, then fsyncs it (Durable) before taking it; the response waits
+	// for the fsync too.
 	f := in.f
 	in.f = nil
 	inst := &StoredInstance{StoreRequest: in.req, Path: in.path, Size: in.size, wait: syncAndClose(f, a.s.cfg.NoFsync)}
@@ -641,20 +641,21 @@ func (a *scpAssoc) finishStore(in *incoming) uint16 {
 	return StatusSuccess
 }
 
-// syncAndClose fsyncs (unless noSync) and closes f in the background; the returned function waits for it.
+// syncAndClose returns the function that fsyncs (unless noSync) and closes f, once. The handler calls
+// it (Durable) after its own checks of the file, on the SCP's goroutine: measured on a 2-vCPU machine,
+// running the fsync in the background while the handler parsed was slower, the goroutine switch at
+// its end costing more than the parse it overlapped.
 func syncAndClose(f *os.File, noSync bool) func() error {
-	done := make(chan error, 1)
-	go func() {
-		var err error
-		if !noSync {
-			err = f.Sync()
+	return sync.OnceValue(func() error {
+		if noSync {
+			return f.Close()
 		}
+		err := f.Sync()
 		if cerr := f.Close(); err == nil {
 			err = cerr
 		}
-		done <- err
-	}()
-	return sync.OnceValue(func() error { return <-done })
+		return err
+	})
 }
 
 func (a *scpAssoc) respond(ctxID byte, rsp *command) error {

@@ -13,15 +13,17 @@ import (
 	"github.com/sacrum-dev/sacrum/store/storetest"
 )
 
-// BenchmarkStoreHandler measures the C-STORE handler per instance (256×256 16-bit MR, 128 KB): the
-// store (parse, SHA-256, rename into studies/<study>/<series>/, directory fsync, batched bbolt record)
-// against dimse.DirHandler (rename into one directory, directory fsync), the handler sacrum serve had
-// before the store. The SCP's file fsync is in neither. Parallel runs stand for several associations.
+// BenchmarkStoreHandler measures the C-STORE handler per instance (256×256 16-bit MR, 128 KB), until
+// every instance is in place with its record (Flush): the store given the SCP's receive files (parse on
+// the response path; SHA-256, move into studies/<study>/<series>/, directory fsyncs and bbolt records
+// in the batch writer), the store given other files (Store waits for the writer), and
+// dimse.DirHandler (rename into one directory, directory fsync), the handler sacrum serve had before
+// the store. The SCP's file fsync is in none. Parallel runs stand for several associations.
 func BenchmarkStoreHandler(b *testing.B) {
 	for _, c := range []struct {
 		handler string
 		par     int
-	}{{"store", 1}, {"dir", 1}, {"store", 4}, {"dir", 4}} {
+	}{{"store", 1}, {"store-other", 1}, {"dir", 1}, {"store", 4}, {"store-other", 4}, {"dir", 4}} {
 		par := c.par
 		b.Run(fmt.Sprintf("handler=%s/assoc=%d", c.handler, par), func(b *testing.B) {
 			st, err := store.Open(store.Config{DataDir: b.TempDir(), StableTime: time.Hour, Pipeline: nil})
@@ -47,7 +49,10 @@ func BenchmarkStoreHandler(b *testing.B) {
 			for i := range paths {
 				m := storetest.MR{StudyUID: fmt.Sprintf("1.2.3.%d", i%par), SeriesUID: fmt.Sprintf("1.2.3.%d.1", i%par),
 					SOPInstanceUID: fmt.Sprintf("1.2.3.%d.1.%d", i%par, i), Rows: 256, Columns: 256}
-				paths[i] = filepath.Join(st.TempDir(), fmt.Sprintf("rx-%d", i))
+				paths[i] = filepath.Join(st.TempDir(), fmt.Sprintf("other-%d", i))
+				if c.handler == "store" {
+					paths[i] = filepath.Join(st.IncomingDir(), fmt.Sprintf("rx-%016x.part", i))
+				}
 				sops[i] = m.SOPInstanceUID
 				if err := storetest.WriteMR(paths[i], m); err != nil {
 					b.Fatal(err)

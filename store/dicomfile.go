@@ -36,25 +36,32 @@ type fileInfo struct {
 // readFileInfo hashes a Part 10 file and parses its attributes up to the end of group 0020
 // (never the pixel data).
 func readFileInfo(path string) (*fileInfo, error) {
+	fi, err := readHeader(path)
+	if err != nil {
+		return nil, err
+	}
+	if err := fi.hash(path); err != nil {
+		return nil, err
+	}
+	return fi, nil
+}
+
+// readHeader parses a Part 10 file's attributes up to the end of group 0020 and checks the UIDs that
+// name its place in the store; it leaves SHA256 and Size to hash.
+func readHeader(path string) (*fileInfo, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
-	h := sha256.New()
-	n, err := io.Copy(h, f)
+	st, err := f.Stat()
 	if err != nil {
-		return nil, fmt.Errorf("read %s: %w", path, err)
-	}
-	if _, err := f.Seek(0, io.SeekStart); err != nil {
 		return nil, err
 	}
-	fi, err := parseHeader(bufio.NewReaderSize(f, 64<<10), n)
+	fi, err := parseHeader(bufio.NewReaderSize(f, 16<<10), st.Size())
 	if err != nil {
 		return nil, fmt.Errorf("parse %s: %w", path, err)
 	}
-	fi.SHA256 = hex.EncodeToString(h.Sum(nil))
-	fi.Size = n
 	for _, c := range []struct{ name, v string }{
 		{"SOPInstanceUID (0008,0018)", fi.SOPInstanceUID},
 		{"StudyInstanceUID (0020,000D)", fi.StudyUID},
@@ -65,6 +72,22 @@ func readFileInfo(path string) (*fileInfo, error) {
 		}
 	}
 	return fi, nil
+}
+
+// hash sets SHA256 and Size from the file's content.
+func (fi *fileInfo) hash(path string) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	h := sha256.New()
+	n, err := io.Copy(h, f)
+	if err != nil {
+		return fmt.Errorf("read %s: %w", path, err)
+	}
+	fi.SHA256, fi.Size = hex.EncodeToString(h.Sum(nil)), n
+	return nil
 }
 
 // parseHeader reads top-level elements until the first one past group 0020.

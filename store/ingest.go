@@ -18,12 +18,16 @@ import (
 
 var _ dimse.StoreHandler = (*Store)(nil)
 
-// writeReq is an instance record waiting for the batch writer, or a flush marker (done only).
+// writeReq is a received instance for the batch writer, or a flush marker (flush only).
 type writeReq struct {
-	inst Instance
-	info *fileInfo
-	dirs []string // to fsync before the record is committed (the rename into place)
-	done chan struct{}
+	src     string // the received file; the writer moves it to inst.Path
+	info    *fileInfo
+	inst    Instance
+	receive bool          // src is a complete receive file of the SCP, which Open recovers
+	done    chan error    // for any other file: Store waits for it to be in place
+	flush   chan struct{} // Flush marker
+	dup     bool          // an identical instance is already stored: src was dropped
+	err     error
 }
 
 // Admit refuses new instances with A700 while the disk is below the watermark, so nothing is written.
@@ -43,19 +47,22 @@ func (s *Store) Admit(ctx context.Context, req *dimse.StoreRequest) uint16 {
 	return dimse.StatusSuccess
 }
 
-// Store moves a received file to <data_dir>/studies/<study>/<series>/<sop>.dcm and queues its record
-// for the batch writer. Success means the file is durable: a complete receive file of the SCP (see
-// dimse.ReceivedComplete) in IncomingDir or TempDir is durable before the rename, and Open recovers it
-// if the rename is lost to a crash, so the writer fsyncs the directories once per batch, before the
-// records (group commit, off the response path); any other file is renamed and its directory fsynced
-// before Store returns. A record lost to a crash is rebuilt from the file at the next Open. An identical
-// duplicate is acknowledged and dropped.
+// Store accepts a received file for <data_dir>/studies/<study>/<series>/<sop>.dcm. It parses the
+// header (C000 when it cannot, A900 when the SOP Instance UID differs from the command), drops our own
+// results routed back, waits until the SCP's fsync is done and queues the file for the batch writer,
+// which hashes it, drops an identical duplicate, moves it into place, fsyncs the directories and
+// commits the records, once per batch.
+//
+// Success means the instance is durable: a complete receive file of the SCP (see
+// dimse.ReceivedComplete) in IncomingDir or TempDir is durable where it is, and Open ingests it if a
+// crash comes before its record, so Store returns at once and the move is off the response path; for
+// any other file Store waits until the writer has moved it and synced its directory.
 func (s *Store) Store(ctx context.Context, si *dimse.StoredInstance) (uint16, error) {
 	if !s.ready.Load() {
 		os.Remove(si.Path)
 		return dimse.StatusOutOfResources, errors.New("store: closed")
 	}
-	info, err := readFileInfo(si.Path)
+	info, err := readHeader(si.Path)
 	if err != nil {
 		os.Remove(si.Path)
 		return dimse.StatusCannotUnderstand, fmt.Errorf("store: %w", err)
@@ -75,61 +82,29 @@ func (s *Store) Store(ctx context.Context, si *dimse.StoredInstance) (uint16, er
 		s.log().Info("ignored our own result routed back", "sop_instance_uid", info.SOPInstanceUID, "study_uid", info.StudyUID)
 		return dimse.StatusSuccess, nil
 	}
-	rel := path.Join("studies", info.StudyUID, info.SeriesUID, info.SOPInstanceUID+".dcm")
-	req := &writeReq{info: info, inst: Instance{
-		SOPInstanceUID: info.SOPInstanceUID, SOPClassUID: info.SOPClassUID, StudyUID: info.StudyUID,
-		SeriesUID: info.SeriesUID, Path: rel, Size: info.Size, SHA256: info.SHA256,
-		Received: now.UTC(), CallingAE: si.Assoc.CallingAE,
-	}}
-
-	// Outside ingestMu: other associations' fsyncs proceed meanwhile.
 	if err := si.Durable(); err != nil {
 		os.Remove(si.Path)
 		return dimse.StatusOutOfResources, fmt.Errorf("store: %w", err)
 	}
-	s.ingestMu.Lock()
-	dup, err := s.isDuplicate(info)
-	if err != nil {
-		s.ingestMu.Unlock()
-		os.Remove(si.Path)
-		return dimse.StatusOutOfResources, err
+	req := &writeReq{src: si.Path, info: info, receive: s.isReceiveFile(si.Path), inst: Instance{
+		SOPInstanceUID: info.SOPInstanceUID, SOPClassUID: info.SOPClassUID, StudyUID: info.StudyUID,
+		SeriesUID: info.SeriesUID, Path: instancePath(info), Received: now.UTC(), CallingAE: si.Assoc.CallingAE,
+	}}
+	if !req.receive {
+		req.done = make(chan error, 1)
 	}
-	if dup {
-		s.ingestMu.Unlock()
-		os.Remove(si.Path)
-		s.metrics.duplicates.Inc()
-		return dimse.StatusSuccess, nil
-	}
-	dst := s.abs(rel)
-	created, err := mkdirs(s.dir, filepath.Dir(dst))
-	if err == nil {
-		err = moveFile(si.Path, dst)
-	}
-	if err != nil {
-		s.ingestMu.Unlock()
-		os.Remove(si.Path)
-		return dimse.StatusOutOfResources, fmt.Errorf("store: %s: %w", rel, err)
-	}
-	s.pending[info.SOPInstanceUID] = req
-	s.ingestMu.Unlock()
-
-	// The rename is durable once its directory is; new directories need their parents synced too.
-	if !s.cfg.NoSync && s.isReceiveFile(si.Path) {
-		req.dirs = append(created, filepath.Dir(dst), filepath.Dir(si.Path))
-	} else if !s.cfg.NoSync {
-		for _, d := range created {
-			if err := syncDir(d); err != nil {
-				return dimse.StatusOutOfResources, fmt.Errorf("store: %w", err)
-			}
-		}
-		if err := s.dirSync.sync(filepath.Dir(dst)); err != nil {
+	s.writes <- req
+	if req.done != nil {
+		if err := <-req.done; err != nil {
 			return dimse.StatusOutOfResources, fmt.Errorf("store: %w", err)
 		}
 	}
-	s.metrics.instances.Inc()
-	s.metrics.bytes.Add(float64(info.Size))
-	s.writes <- req
 	return dimse.StatusSuccess, nil
+}
+
+// instancePath is where an instance's file lives, relative to the data directory.
+func instancePath(info *fileInfo) string {
+	return path.Join("studies", info.StudyUID, info.SeriesUID, info.SOPInstanceUID+".dcm")
 }
 
 // isReceiveFile reports whether p is a receive file of the SCP in a directory Open recovers from.
@@ -138,20 +113,66 @@ func (s *Store) isReceiveFile(p string) bool {
 	return dimse.IsReceiveFile(filepath.Base(p)) && (d == s.IncomingDir() || d == s.TempDir())
 }
 
-// isDuplicate reports whether an identical instance (same SOP Instance UID and checksum) is already stored.
-// Called with ingestMu held.
-func (s *Store) isDuplicate(info *fileInfo) (bool, error) {
-	if p, ok := s.pending[info.SOPInstanceUID]; ok {
-		return p.inst.SHA256 == info.SHA256, nil
-	}
-	var dup bool
-	err := s.db.View(func(tx *bolt.Tx) error {
-		var old Instance
-		ok, err := getJSON(tx.Bucket(bktInstances), []byte(info.SOPInstanceUID), &old)
-		dup = ok && old.SHA256 == info.SHA256
+// place hashes r's file and moves it to r.inst.Path, unless an identical instance is already stored
+// (in the database, or earlier in the batch: placed) in which case the file is dropped. It adds the
+// directories to fsync for the move to be durable to dirs.
+func (s *Store) place(r *writeReq, placed map[string]*writeReq, dirs *dirSet) error {
+	if err := r.info.hash(r.src); err != nil {
 		return err
-	})
-	return dup, err
+	}
+	r.inst.Size, r.inst.SHA256 = r.info.Size, r.info.SHA256
+	dup := false
+	if p, ok := placed[r.inst.SOPInstanceUID]; ok {
+		dup = p.inst.SHA256 == r.inst.SHA256
+	} else {
+		err := s.db.View(func(tx *bolt.Tx) error {
+			var old Instance
+			ok, err := getJSON(tx.Bucket(bktInstances), []byte(r.inst.SOPInstanceUID), &old)
+			dup = ok && old.SHA256 == r.inst.SHA256 && old.Path == r.inst.Path
+			return err
+		})
+		if err != nil {
+			return err
+		}
+		if dup {
+			// The record is only as good as the file it names.
+			if fi, err := os.Stat(s.abs(r.inst.Path)); err != nil || fi.Size() != r.inst.Size {
+				dup = false
+			}
+		}
+	}
+	if dup {
+		r.dup = true
+		return os.Remove(r.src)
+	}
+	dst := s.abs(r.inst.Path)
+	created, err := mkdirs(s.dir, filepath.Dir(dst))
+	if err == nil {
+		err = moveFile(r.src, dst)
+	}
+	if err != nil {
+		return fmt.Errorf("%s: %w", r.inst.Path, err)
+	}
+	dirs.add(created...)
+	dirs.add(filepath.Dir(dst), filepath.Dir(r.src))
+	placed[r.inst.SOPInstanceUID] = r
+	return nil
+}
+
+// dirSet is a set of directories to fsync, in the order added (parents of new directories first
+// would not matter: all are synced before the records are committed).
+type dirSet struct {
+	seen  map[string]bool
+	order []string
+}
+
+func (d *dirSet) add(dirs ...string) {
+	for _, dir := range dirs {
+		if !d.seen[dir] {
+			d.seen[dir] = true
+			d.order = append(d.order, dir)
+		}
+	}
 }
 
 // isOwnResult reports whether an instance is one of our result objects routed back to us.
@@ -168,12 +189,13 @@ func (s *Store) isOwnResult(info *fileInfo) (bool, error) {
 	return own, err
 }
 
-// commitInterval spaces the writer's commits: each one fsyncs directories and the database, and on a
-// busy disk fewer, larger commits leave more of the journal to the SCP's fsyncs on the response path.
-const commitInterval = 5 * time.Millisecond
+// commitInterval spaces the writer's commits. Each one fsyncs directories and the database (several
+// device cache flushes); spacing them leaves the disk to the SCP's fsyncs on the response path. Store
+// of a file that is not a receive file, and Flush, do not wait for it.
+const commitInterval = 25 * time.Millisecond
 
-// writer commits instance records in batches: whatever queued up during the previous commit (and up
-// to commitInterval after it) goes into the next one.
+// writer places and records instances in batches: whatever queued up during the previous commit (and
+// up to commitInterval after it) goes into the next one.
 func (s *Store) writer() {
 	defer s.writerWG.Done()
 	var last time.Time
@@ -192,7 +214,7 @@ func (s *Store) writer() {
 				}
 			}
 		}
-		if wait := time.Until(last.Add(commitInterval)); wait > 0 && first.done == nil {
+		if wait := time.Until(last.Add(commitInterval)); wait > 0 && first.done == nil && first.flush == nil {
 			t := time.NewTimer(wait)
 			select {
 			case <-t.C:
@@ -215,25 +237,46 @@ func (s *Store) writer() {
 	}
 }
 
+// commit places a batch of instances, makes the moves durable and then commits their records.
 func (s *Store) commit(batch []*writeReq) {
-	// Renames into place become durable before the records naming the new paths.
-	synced := map[string]bool{}
+	s.ingestMu.Lock()
+	defer s.ingestMu.Unlock()
+	placed := map[string]*writeReq{}
+	dirs := &dirSet{seen: map[string]bool{}}
+	var records []*writeReq
 	for _, r := range batch {
-		for _, d := range r.dirs {
-			if synced[d] {
-				continue
-			}
-			synced[d] = true
+		if r.flush != nil {
+			continue
+		}
+		if r.err = s.place(r, placed, dirs); r.err != nil {
+			s.placeFailed(r)
+			continue
+		}
+		if r.dup {
+			s.metrics.duplicates.Inc()
+			continue
+		}
+		records = append(records, r)
+	}
+	if !s.cfg.NoSync {
+		for _, d := range dirs.order {
 			if err := syncDir(d); err != nil {
+				// A receive file whose move is lost is recovered at the next Open; any other
+				// file's Store is told.
 				s.log().Error("fsync directory of received instances", "err", err)
+				for _, r := range records {
+					if r.done != nil && r.err == nil {
+						r.err = err
+					}
+				}
 			}
 		}
 	}
 	now := time.Now()
 	touched := map[string]*Study{}
 	err := s.db.Update(func(tx *bolt.Tx) error {
-		for _, r := range batch {
-			if r.done != nil {
+		for _, r := range records {
+			if r.err != nil {
 				continue
 			}
 			st, err := applyInstance(tx, &r.inst, r.info, now)
@@ -247,22 +290,36 @@ func (s *Store) commit(batch []*writeReq) {
 		return nil
 	})
 	if err != nil {
-		// The files are durable; the next Open rebuilds these records from them.
-		s.log().Error("commit instance records", "err", err, "instances", len(batch))
+		// The files are durable in place; the next Open rebuilds these records from them.
+		s.log().Error("commit instance records", "err", err, "instances", len(records))
 	}
-	s.ingestMu.Lock()
-	for _, r := range batch {
-		if r.done == nil && s.pending[r.inst.SOPInstanceUID] == r {
-			delete(s.pending, r.inst.SOPInstanceUID)
+	for _, r := range records {
+		if r.err == nil {
+			s.metrics.instances.Inc()
+			s.metrics.bytes.Add(float64(r.inst.Size))
 		}
 	}
-	s.ingestMu.Unlock()
 	s.afterInstances(touched)
 	for _, r := range batch {
-		if r.done != nil {
-			close(r.done)
+		switch {
+		case r.flush != nil:
+			close(r.flush)
+		case r.done != nil:
+			r.done <- r.err
 		}
 	}
+}
+
+// placeFailed reports an instance the writer could not place. A receive file stays where it is, complete
+// and durable, and is ingested at the next Open; any other file is removed and its Store fails.
+func (s *Store) placeFailed(r *writeReq) {
+	if r.receive {
+		s.log().Error("instance not moved into place; it is ingested at the next start", "sop_instance_uid",
+			r.inst.SOPInstanceUID, "path", r.src, "err", r.err)
+		return
+	}
+	os.Remove(r.src)
+	s.log().Error("instance not moved into place", "sop_instance_uid", r.inst.SOPInstanceUID, "err", r.err)
 }
 
 // afterInstances updates the stable timers of studies that received instances, and stops runs of
@@ -284,11 +341,11 @@ func (s *Store) afterInstances(touched map[string]*Study) {
 	}
 }
 
-// Flush waits until every instance acknowledged so far has its record committed.
+// Flush waits until every instance acknowledged so far is in place with its record committed.
 func (s *Store) Flush() {
-	r := &writeReq{done: make(chan struct{})}
+	r := &writeReq{flush: make(chan struct{})}
 	s.writes <- r
-	<-r.done
+	<-r.flush
 }
 
 // applyInstance records an instance and updates its series and study; it reopens a study that was

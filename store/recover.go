@@ -3,7 +3,6 @@ package store
 import (
 	"fmt"
 	"os"
-	"path"
 	"path/filepath"
 	"time"
 
@@ -44,7 +43,7 @@ func (s *Store) recoverReceived(dir string, now time.Time) error {
 // recoverFile ingests a complete receive file: moved into place (directories fsynced) and recorded,
 // unless it is an identical duplicate or one of our own results.
 func (s *Store) recoverFile(p string, now time.Time) error {
-	info, err := readFileInfo(p)
+	info, err := readHeader(p)
 	if err != nil {
 		// The SCP answered C000 for it (the store could not parse it) or it was damaged.
 		s.log().Error("complete receive file is not an instance; removed", "path", p, "err", err)
@@ -55,33 +54,28 @@ func (s *Store) recoverFile(p string, now time.Time) error {
 	} else if own {
 		return os.Remove(p)
 	}
-	rel := path.Join("studies", info.StudyUID, info.SeriesUID, info.SOPInstanceUID+".dcm")
-	dst := s.abs(rel)
-	if dup, err := s.isDuplicate(info); err != nil {
-		return err
-	} else if fi, err := os.Stat(dst); dup && err == nil && fi.Size() == info.Size {
-		return os.Remove(p)
-	}
 	fi, err := os.Stat(p)
 	if err != nil {
 		return err
 	}
-	created, err := mkdirs(s.dir, filepath.Dir(dst))
-	if err == nil {
-		err = moveFile(p, dst)
+	r := &writeReq{src: p, info: info, receive: true, inst: Instance{SOPInstanceUID: info.SOPInstanceUID,
+		SOPClassUID: info.SOPClassUID, StudyUID: info.StudyUID, SeriesUID: info.SeriesUID,
+		Path: instancePath(info), Received: fi.ModTime().UTC()}}
+	dirs := &dirSet{seen: map[string]bool{}}
+	if err := s.place(r, map[string]*writeReq{}, dirs); err != nil {
+		return fmt.Errorf("store: recover %s: %w", p, err)
 	}
-	if err != nil {
-		return fmt.Errorf("store: recover %s as %s: %w", p, rel, err)
+	if r.dup {
+		return nil
 	}
 	if !s.cfg.NoSync {
-		for _, d := range append(created, filepath.Dir(dst), filepath.Dir(p)) {
+		for _, d := range dirs.order {
 			if err := syncDir(d); err != nil {
 				return fmt.Errorf("store: recover %s: %w", p, err)
 			}
 		}
 	}
-	in := Instance{SOPInstanceUID: info.SOPInstanceUID, SOPClassUID: info.SOPClassUID, StudyUID: info.StudyUID,
-		SeriesUID: info.SeriesUID, Path: rel, Size: info.Size, SHA256: info.SHA256, Received: fi.ModTime().UTC()}
+	in := r.inst
 	err = s.db.Update(func(tx *bolt.Tx) error {
 		if _, err := applyInstance(tx, &in, info, now); err != nil {
 			return err

@@ -1,6 +1,7 @@
 package store_test
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -14,6 +15,7 @@ import (
 
 	"github.com/sacrum-dev/sacrum/dimse"
 	"github.com/sacrum-dev/sacrum/store"
+	"github.com/sacrum-dev/sacrum/store/storetest"
 )
 
 // crashingHandler answers success and leaves the received file where the SCP put it: the state a
@@ -111,5 +113,60 @@ func TestOpenRecoversReceiveFiles(t *testing.T) {
 	}
 	if _, err := os.Stat(torn); !errors.Is(err, os.ErrNotExist) {
 		t.Error("torn receive file kept")
+	}
+}
+
+// TestReceiveFilesPlacedByWriter: Store of a complete receive file answers before the file is moved;
+// the writer moves it into place and records it. Two copies of one instance make one record; a
+// changed copy of an instance replaces it. Nothing is left in incoming.
+func TestReceiveFilesPlacedByWriter(t *testing.T) {
+	dir := t.TempDir()
+	n := start(t, dir, func(c *store.Config) { c.StableTime = time.Hour })
+	uid := root + ".41"
+	paths := makeStudy(t, uid, "ACC41", 1, 3)
+	changed := filepath.Join(t.TempDir(), "changed.dcm")
+	if err := storetest.WriteMR(changed, storetest.MR{StudyUID: uid, SeriesUID: uid + ".1", SOPInstanceUID: uid + ".1.2",
+		Accession: "ACC41", StudyDate: "20260101", Fill: 200}); err != nil {
+		t.Fatal(err)
+	}
+	// paths[0] twice (identical), then paths[1] and its changed copy: received in this order.
+	order := []string{paths[0], paths[0], paths[1], changed, paths[2]}
+	kept := receiveWithoutStore(t, t.TempDir(), order)
+	if len(kept) != len(order) {
+		t.Fatalf("%d receive files, want %d", len(kept), len(order))
+	}
+	for i, p := range kept {
+		rx := filepath.Join(n.st.IncomingDir(), filepath.Base(p))
+		if err := os.Rename(p, rx); err != nil {
+			t.Fatal(err)
+		}
+		req := dimse.StoreRequest{Assoc: dimse.AssociationInfo{CallingAE: "A"}}
+		if s, err := n.st.Store(context.Background(), &dimse.StoredInstance{StoreRequest: req, Path: rx}); s != dimse.StatusSuccess || err != nil {
+			t.Fatalf("store %s (%s): status 0x%04X, %v", rx, order[i], s, err)
+		}
+	}
+	n.st.Flush()
+	d := n.study(uid)
+	if d.Study.Instances != 3 || len(d.Instances) != 3 {
+		t.Fatalf("%d instances (%d records), want 3", d.Study.Instances, len(d.Instances))
+	}
+	for _, in := range d.Instances {
+		b, err := os.ReadFile(filepath.Join(dir, filepath.FromSlash(in.Path)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if sum := sha256.Sum256(b); hex.EncodeToString(sum[:]) != in.SHA256 || int64(len(b)) != in.Size {
+			t.Errorf("%s: file differs from its record", in.Path)
+		}
+		if in.SOPInstanceUID == uid+".1.2" {
+			// The stored file is the received one (marker in its preamble): compare the datasets.
+			want, _ := os.ReadFile(changed)
+			if !bytes.Equal(b[len(b)-64:], want[len(want)-64:]) {
+				t.Errorf("instance %s: the changed copy did not replace the first", in.SOPInstanceUID)
+			}
+		}
+	}
+	if left, _ := os.ReadDir(n.st.IncomingDir()); len(left) != 0 {
+		t.Errorf("%d files left in incoming, e.g. %s", len(left), left[0].Name())
 	}
 }

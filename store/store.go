@@ -23,10 +23,8 @@ type Store struct {
 	db      *bolt.DB
 	metrics *Metrics
 
-	ingestMu sync.Mutex           // serialises the duplicate check and the rename into place
-	pending  map[string]*writeReq // SOP Instance UID → record not yet committed (guarded by ingestMu)
+	ingestMu sync.Mutex // held by the writer's commits (moves into studies/) and by purges
 	writes   chan *writeReq
-	dirSync  *dirSyncer
 	stopW    chan struct{}
 	writerWG sync.WaitGroup
 
@@ -67,9 +65,7 @@ func Open(cfg Config) (*Store, error) {
 		dir:       cfg.DataDir,
 		db:        db,
 		metrics:   newMetrics(),
-		pending:   map[string]*writeReq{},
 		writes:    make(chan *writeReq, 1024),
-		dirSync:   newDirSyncer(),
 		stopW:     make(chan struct{}),
 		deadlines: map[string]time.Time{},
 		retryAt:   map[string]time.Time{},

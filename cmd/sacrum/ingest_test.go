@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"fmt"
 	"io/fs"
 	"net"
 	"os"
@@ -118,6 +119,19 @@ func storedInstances(t *testing.T, dir string) map[string]string {
 	return out
 }
 
+// placedInstances waits until n instances are in place under dataDir/studies (the store's writer moves
+// acknowledged instances there in batches, shortly after the C-STORE responses) and returns them as
+// storedInstances does.
+func placedInstances(t *testing.T, dataDir string, n int) map[string]string {
+	t.Helper()
+	var out map[string]string
+	waitFor(t, 20*time.Second, fmt.Sprintf("%d instances under %s/studies", n, dataDir), func() bool {
+		out = storedInstances(t, filepath.Join(dataDir, "studies"))
+		return len(out) >= n
+	})
+	return out
+}
+
 // datasetDump is dcmdump's listing of the dataset (without the meta header and the transfer
 // syntax line, which legitimately differ between the sent and the stored file).
 func datasetDump(t *testing.T, path string) string {
@@ -220,7 +234,7 @@ func TestIngestDCMTK(t *testing.T) {
 			if out, err := runDCMTK("storescu", args...); err != nil {
 				t.Fatalf("storescu %v: %v\n%s", tc.args, err, out)
 			}
-			stored := storedInstances(t, dataDir)
+			stored := placedInstances(t, dataDir, len(images))
 			compareStored(t, sent, images, stored, sentDumps)
 			f, err := os.Open(stored[images[0].SOPInstanceUID])
 			if err != nil {
@@ -253,7 +267,7 @@ func TestIngestDCMTK(t *testing.T) {
 		if !strings.Contains(out, "Store Failed, file: "+jpeg) || !strings.Contains(out, "(Transfer Syntaxes Not Supported)") || !strings.Contains(out, "(Accepted)") {
 			t.Fatalf("want the JPEG context refused and the others accepted:\n%s", out)
 		}
-		stored := storedInstances(t, dataDir)
+		stored := placedInstances(t, dataDir, len(other)-1)
 		if _, ok := stored[other[0].SOPInstanceUID]; ok {
 			t.Errorf("the JPEG instance was stored")
 		}
