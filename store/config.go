@@ -23,7 +23,7 @@ type Config struct {
 	StableByAE map[string]time.Duration // per calling AE title override of StableTime
 	// MinFreeBytes is the disk watermark: below it Admit answers A700 (0 = no check).
 	MinFreeBytes int64
-	// NoSync skips the directory fsync after an instance is renamed into place (benchmarks and tests
+	// NoSync skips the directory fsyncs after instances are moved into place (benchmarks and tests
 	// only: a crash may then lose acknowledged instances).
 	NoSync bool
 	// Retention purges instance files and records this long after delivery (0 = keep forever).

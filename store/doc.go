@@ -8,9 +8,10 @@
 // every configured destination with exponential backoff.
 //
 // Crash safety: the SCP answers success once the received file is durable in its receive directory
-// (one fsync: a pre-created file with a completion marker, see dimse.ReceivedComplete); the store renames
-// it into place at once, and its batch writer fsyncs the directories and then commits the records (group
-// commit, off the response path), so a record always names a durable file. Open ingests complete receive
+// (one fsync: a pre-created file with a completion marker, see dimse.ReceivedComplete); on the response
+// path the store only parses and checks the header. Its batch writer, off the response path, hashes
+// the files, moves them into place, fsyncs the directories and then commits the records (group
+// commit), so a record always names a durable file. Open ingests complete receive
 // files a crash left behind and removes partial ones, rebuilds records lost to a crash from their files,
 // sends studies that were PROCESSING back to QUEUED, and retries undelivered outbox entries.
 //
