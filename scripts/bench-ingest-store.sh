@@ -31,11 +31,13 @@ bytes=$(xargs -a "$work/files" du -cb | tail -1 | cut -f1)
 split -n "r/$ASSOC" "$work/files" "$work/list."
 echo "== $nfiles MR files, $((bytes / 1000000)) MB, $ASSOC parallel associations, $ROUNDS rounds, $(nproc) cores"
 
-# free_port picks a random port nobody listens on.
+# free_port picks a random port nobody listens on, below the kernel's ephemeral range (so the
+# client side of some connection cannot take it before the server binds it).
 free_port() {
-	local p
+	local p lo
+	read -r lo _ </proc/sys/net/ipv4/ip_local_port_range
 	while :; do
-		p=$(shuf -i 20000-60000 -n 1)
+		p=$(shuf -i 10000-$((lo - 1)) -n 1)
 		(exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null || { echo "$p"; return; }
 	done
 }
@@ -69,15 +71,20 @@ run_storescp() {
 
 # run_sacrum ROUND FSYNC
 run_sacrum() {
-	local port admin data
-	port=$(free_port)
-	admin=$(free_port)
-	while [ "$admin" = "$port" ]; do admin=$(free_port); done
-	data="$work/sacrum.$1.$2"
-	"$work/sacrum" serve --listen "127.0.0.1:$port" --admin "127.0.0.1:$admin" --data-dir "$data" \
-		--allow-aet STORESCU --stable-seconds 3600 --pipeline none --log-level error --fsync="$2" &
-	pids+=($!)
-	wait_port "$port" && wait_port "$admin" || { echo "sacrum serve did not start on ports $port and $admin" >&2; exit 1; }
+	local port admin data attempt
+	for attempt in 1 2 3; do
+		port=$(free_port)
+		admin=$(free_port)
+		while [ "$admin" = "$port" ]; do admin=$(free_port); done
+		data="$work/sacrum.$1.$2.$attempt"
+		"$work/sacrum" serve --listen "127.0.0.1:$port" --admin "127.0.0.1:$admin" --data-dir "$data" \
+			--allow-aet STORESCU --stable-seconds 3600 --pipeline none --log-level error --fsync="$2" 2>"$data.log" &
+		pids+=($!)
+		wait_port "$port" && wait_port "$admin" && break
+		echo "sacrum serve did not start on ports $port and $admin: $(tail -1 "$data.log")" >&2
+		kill "${pids[-1]}" 2>/dev/null; wait "${pids[-1]}" 2>/dev/null || true
+		[ "$attempt" -lt 3 ] || exit 1
+	done
 	send "$port"
 	# Records are committed in batches just after the responses: poll until all are there.
 	local n=0
