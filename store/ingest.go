@@ -93,10 +93,23 @@ func (s *Store) Store(ctx context.Context, si *dimse.StoredInstance) (uint16, er
 	if !req.receive {
 		req.done = make(chan error, 1)
 	}
-	s.writes <- req
+	closed := func() (uint16, error) {
+		// A receive file left behind is ingested at the next Open; any other file would be removed there.
+		return dimse.StatusOutOfResources, errors.New("store: closed")
+	}
+	select {
+	case s.writes <- req:
+	case <-s.wrDone:
+		return closed()
+	}
 	if req.done != nil {
-		if err := <-req.done; err != nil {
-			return dimse.StatusOutOfResources, fmt.Errorf("store: %w", err)
+		select {
+		case err := <-req.done:
+			if err != nil {
+				return dimse.StatusOutOfResources, fmt.Errorf("store: %w", err)
+			}
+		case <-s.wrDone:
+			return closed()
 		}
 	}
 	return dimse.StatusSuccess, nil
@@ -198,6 +211,7 @@ const commitInterval = 25 * time.Millisecond
 // up to commitInterval after it) goes into the next one.
 func (s *Store) writer() {
 	defer s.writerWG.Done()
+	defer close(s.wrDone)
 	var last time.Time
 	for {
 		var first *writeReq
@@ -342,10 +356,18 @@ func (s *Store) afterInstances(touched map[string]*Study) {
 }
 
 // Flush waits until every instance acknowledged so far is in place with its record committed.
+// After Close it returns at once.
 func (s *Store) Flush() {
 	r := &writeReq{flush: make(chan struct{})}
-	s.writes <- r
-	<-r.flush
+	select {
+	case s.writes <- r:
+	case <-s.wrDone:
+		return
+	}
+	select {
+	case <-r.flush:
+	case <-s.wrDone:
+	}
 }
 
 // applyInstance records an instance and updates its series and study; it reopens a study that was

@@ -170,3 +170,38 @@ func TestReceiveFilesPlacedByWriter(t *testing.T) {
 		t.Errorf("%d files left in incoming, e.g. %s", len(left), left[0].Name())
 	}
 }
+
+// TestStoreAfterClose: Store and Flush on a closed store return at once (A700 for Store).
+func TestStoreAfterClose(t *testing.T) {
+	dir := t.TempDir()
+	st, err := store.Open(store.Config{DataDir: dir, StableTime: time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	paths := makeStudy(t, root+".42", "ACC42", 1, 1)
+	data, err := os.ReadFile(paths[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := st.Close(); err != nil {
+		t.Fatal(err)
+	}
+	tmp := filepath.Join(st.TempDir(), "other-1")
+	if err := os.WriteFile(tmp, data, 0o640); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan uint16)
+	go func() {
+		s, _ := st.Store(context.Background(), &dimse.StoredInstance{Path: tmp})
+		st.Flush()
+		done <- s
+	}()
+	select {
+	case s := <-done:
+		if s != dimse.StatusOutOfResources {
+			t.Errorf("Store after Close: status 0x%04X, want A700", s)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("Store or Flush after Close blocked")
+	}
+}

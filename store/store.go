@@ -25,6 +25,7 @@ type Store struct {
 
 	ingestMu sync.Mutex // held by the writer's commits (moves into studies/) and by purges
 	writes   chan *writeReq
+	wrDone   chan struct{} // closed when the writer has stopped
 	stopW    chan struct{}
 	writerWG sync.WaitGroup
 
@@ -66,6 +67,7 @@ func Open(cfg Config) (*Store, error) {
 		db:        db,
 		metrics:   newMetrics(),
 		writes:    make(chan *writeReq, 1024),
+		wrDone:    make(chan struct{}),
 		stopW:     make(chan struct{}),
 		deadlines: map[string]time.Time{},
 		retryAt:   map[string]time.Time{},
