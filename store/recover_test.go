@@ -65,6 +65,19 @@ func receiveWithoutStore(t *testing.T, dir string, paths []string) []string {
 	return kept
 }
 
+// recordedFile reads an instance's file and checks it against the record (size, SHA-256).
+func recordedFile(t *testing.T, dir string, in store.Instance) []byte {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(dir, filepath.FromSlash(in.Path)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sum := sha256.Sum256(b); hex.EncodeToString(sum[:]) != in.SHA256 || int64(len(b)) != in.Size {
+		t.Errorf("%s: file differs from its record", in.Path)
+	}
+	return b
+}
+
 // TestOpenRecoversReceiveFiles: complete receive files acknowledged before their rename into place are
 // ingested at Open; partial and unused ones are removed.
 func TestOpenRecoversReceiveFiles(t *testing.T) {
@@ -97,13 +110,7 @@ func TestOpenRecoversReceiveFiles(t *testing.T) {
 		t.Fatalf("after recovery: %d instances (%d records), state %s", d.Study.Instances, len(d.Instances), d.Study.State)
 	}
 	for _, in := range d.Instances {
-		b, err := os.ReadFile(filepath.Join(dir, filepath.FromSlash(in.Path)))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if sum := sha256.Sum256(b); hex.EncodeToString(sum[:]) != in.SHA256 || int64(len(b)) != in.Size {
-			t.Errorf("%s: file differs from its record", in.Path)
-		}
+		recordedFile(t, dir, in)
 		if want := filepath.ToSlash(filepath.Join("studies", uid, d.Instances[0].SeriesUID, in.SOPInstanceUID+".dcm")); in.Path != want {
 			t.Errorf("path %s, want %s", in.Path, want)
 		}
@@ -151,13 +158,7 @@ func TestReceiveFilesPlacedByWriter(t *testing.T) {
 		t.Fatalf("%d instances (%d records), want 3", d.Study.Instances, len(d.Instances))
 	}
 	for _, in := range d.Instances {
-		b, err := os.ReadFile(filepath.Join(dir, filepath.FromSlash(in.Path)))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if sum := sha256.Sum256(b); hex.EncodeToString(sum[:]) != in.SHA256 || int64(len(b)) != in.Size {
-			t.Errorf("%s: file differs from its record", in.Path)
-		}
+		b := recordedFile(t, dir, in)
 		if in.SOPInstanceUID == uid+".1.2" {
 			// The stored file is the received one (marker in its preamble): compare the datasets.
 			want, _ := os.ReadFile(changed)
