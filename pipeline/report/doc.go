@@ -48,7 +48,7 @@
 //
 // ReadSR reads the predictions back from such an SR (for `sacrum demo` and end-to-end tests).
 //
-// Imports: the standard library, pipeline/image, pipeline/dcmwrite, golang.org/x/image/font and the
+// Imports: the standard library, pipeline/image, pipeline/dcmwrite, pipeline/dcmread, golang.org/x/image/font and the
 // Liberation fonts (card), github.com/suyashkumar/dicom (ReadSR only). Tests also run the dicom3tools (dciodvfy,
 // dcentvfy) and DCMTK (dsrdump) command-line tools.
 package report

@@ -8,6 +8,8 @@ import (
 	"testing"
 
 	"github.com/suyashkumar/dicom"
+
+	"github.com/sacrum-dev/sacrum/pipeline/dcmread"
 )
 
 // Helpers that read the written objects back with suyashkumar/dicom.
@@ -21,11 +23,11 @@ func parse(t testing.TB, path string) []*dicom.Element {
 	return ds.Elements
 }
 
-func find(els []*dicom.Element, g, e uint16) *dicom.Element { return findElement(els, g, e) }
+func find(els []*dicom.Element, g, e uint16) *dicom.Element { return dcmread.Find(els, at(g, e)) }
 
-func items(els []*dicom.Element, g, e uint16) [][]*dicom.Element { return seqItems(els, g, e) }
+func items(els []*dicom.Element, g, e uint16) [][]*dicom.Element { return dcmread.Items(els, at(g, e)) }
 
-func str1(els []*dicom.Element, g, e uint16) string { return firstString(els, g, e) }
+func str1(els []*dicom.Element, g, e uint16) string { return dcmread.First(els, at(g, e)) }
 
 func ints(els []*dicom.Element, g, e uint16) []int {
 	el := find(els, g, e)

@@ -7,11 +7,12 @@ import (
 	"fmt"
 	"math"
 	"os"
-	"strconv"
 	"strings"
 
 	"github.com/suyashkumar/dicom"
 	"github.com/suyashkumar/dicom/pkg/tag"
+
+	"github.com/sacrum-dev/sacrum/pipeline/dcmread"
 )
 
 // SOP classes the pipeline treats specially.
@@ -102,24 +103,24 @@ func fromDataset(path string, ds *dicom.Dataset) (*Instance, error) {
 	el := ds.Elements
 	in := &Instance{
 		Path:                path,
-		SOPClassUID:         str(el, tag.SOPClassUID),
-		SOPInstanceUID:      str(el, tag.SOPInstanceUID),
-		StudyUID:            str(el, tag.StudyInstanceUID),
-		SeriesUID:           str(el, tag.SeriesInstanceUID),
-		FrameOfReferenceUID: str(el, tag.FrameOfReferenceUID),
-		Modality:            str(el, tag.Modality),
-		SeriesDescription:   str(el, tag.SeriesDescription),
-		ProtocolName:        str(el, tag.ProtocolName),
-		SeriesNumber:        int(num(el, tag.SeriesNumber, 0)),
-		InstanceNumber:      int(num(el, tag.InstanceNumber, 0)),
-		ScanningSequence:    strs(el, tag.ScanningSequence),
-		InversionTime:       num(el, tag.InversionTime, 0),
-		RepetitionTime:      num(el, tag.RepetitionTime, 0),
-		EchoTime:            num(el, tag.EchoTime, 0),
-		Rows:                int(num(el, tag.Rows, 0)),
-		Columns:             int(num(el, tag.Columns, 0)),
-		BitsAllocated:       int(num(el, tag.BitsAllocated, 0)),
-		Signed:              num(el, tag.PixelRepresentation, 0) == 1,
+		SOPClassUID:         dcmread.String(el, tag.SOPClassUID),
+		SOPInstanceUID:      dcmread.String(el, tag.SOPInstanceUID),
+		StudyUID:            dcmread.String(el, tag.StudyInstanceUID),
+		SeriesUID:           dcmread.String(el, tag.SeriesInstanceUID),
+		FrameOfReferenceUID: dcmread.String(el, tag.FrameOfReferenceUID),
+		Modality:            dcmread.String(el, tag.Modality),
+		SeriesDescription:   dcmread.String(el, tag.SeriesDescription),
+		ProtocolName:        dcmread.String(el, tag.ProtocolName),
+		SeriesNumber:        int(dcmread.Float(el, tag.SeriesNumber, 0)),
+		InstanceNumber:      int(dcmread.Float(el, tag.InstanceNumber, 0)),
+		ScanningSequence:    dcmread.Strings(el, tag.ScanningSequence),
+		InversionTime:       dcmread.Float(el, tag.InversionTime, 0),
+		RepetitionTime:      dcmread.Float(el, tag.RepetitionTime, 0),
+		EchoTime:            dcmread.Float(el, tag.EchoTime, 0),
+		Rows:                int(dcmread.Float(el, tag.Rows, 0)),
+		Columns:             int(dcmread.Float(el, tag.Columns, 0)),
+		BitsAllocated:       int(dcmread.Float(el, tag.BitsAllocated, 0)),
+		Signed:              dcmread.Float(el, tag.PixelRepresentation, 0) == 1,
 	}
 	if in.SOPClassUID == sopClassDICOMDIR {
 		return nil, fmt.Errorf("%s: %w", path, errDICOMDIR)
@@ -135,7 +136,7 @@ func fromDataset(path string, ds *dicom.Dataset) (*Instance, error) {
 	default:
 		return nil, fmt.Errorf("%s: BitsAllocated (0028,0100) = %d is not supported", path, in.BitsAllocated)
 	}
-	if spp := num(el, tag.SamplesPerPixel, 1); spp != 1 {
+	if spp := dcmread.Float(el, tag.SamplesPerPixel, 1); spp != 1 {
 		return nil, fmt.Errorf("%s: SamplesPerPixel (0028,0002) = %g: only greyscale images are supported", path, spp)
 	}
 	ts := metaStr(ds, tag.TransferSyntaxUID)
@@ -144,7 +145,7 @@ func fromDataset(path string, ds *dicom.Dataset) (*Instance, error) {
 		return nil, fmt.Errorf("%s: transfer syntax %q is compressed or unknown; send uncompressed (native) pixel data", path, ts)
 	}
 	in.order = order
-	pe := find(el, tag.PixelData)
+	pe := dcmread.Find(el, tag.PixelData)
 	if pe == nil {
 		return nil, fmt.Errorf("%s: PixelData (7FE0,0010) missing", path)
 	}
@@ -154,7 +155,7 @@ func fromDataset(path string, ds *dicom.Dataset) (*Instance, error) {
 	}
 	in.pixels = pdi.UnprocessedValueData
 
-	nFrames := int(num(el, tag.NumberOfFrames, 1))
+	nFrames := int(dcmread.Float(el, tag.NumberOfFrames, 1))
 	if nFrames < 1 {
 		return nil, fmt.Errorf("%s: NumberOfFrames (0028,0008) = %d", path, nFrames)
 	}
@@ -168,16 +169,16 @@ func fromDataset(path string, ds *dicom.Dataset) (*Instance, error) {
 		return nil, fmt.Errorf("%s: PixelData (7FE0,0010) has %d bytes, %d×%d×%d frames need %d", path, len(in.pixels), in.Rows, in.Columns, nFrames, need)
 	}
 
-	shared := items(el, tag.SharedFunctionalGroupsSequence)
-	perFrame := items(el, tag.PerFrameFunctionalGroupsSequence)
+	shared := dcmread.Items(el, tag.SharedFunctionalGroupsSequence)
+	perFrame := dcmread.Items(el, tag.PerFrameFunctionalGroupsSequence)
 	enhanced := len(perFrame) > 0 || len(shared) > 0
 	if in.SOPClassUID == SOPClassSegment {
 		in.Segments = map[int]string{}
-		for _, it := range items(el, tag.SegmentSequence) {
-			in.Segments[int(num(it, tag.SegmentNumber, 0))] = str(it, tag.SegmentLabel)
+		for _, it := range dcmread.Items(el, tag.SegmentSequence) {
+			in.Segments[int(dcmread.Float(it, tag.SegmentNumber, 0))] = dcmread.String(it, tag.SegmentLabel)
 		}
-		for _, it := range items(el, tag.ReferencedSeriesSequence) {
-			in.ReferencedSeries = append(in.ReferencedSeries, str(it, tag.SeriesInstanceUID))
+		for _, it := range dcmread.Items(el, tag.ReferencedSeriesSequence) {
+			in.ReferencedSeries = append(in.ReferencedSeries, dcmread.String(it, tag.SeriesInstanceUID))
 		}
 	}
 	if !enhanced {
@@ -216,24 +217,24 @@ var errDICOMDIR = errors.New("DICOMDIR media directory, not an image")
 
 // classicFrame reads the image plane and rescale of a single-frame image.
 func classicFrame(el []*dicom.Element) (Frame, error) {
-	f := Frame{Slope: num(el, tag.RescaleSlope, 1), Intercept: num(el, tag.RescaleIntercept, 0)}
+	f := Frame{Slope: dcmread.Float(el, tag.RescaleSlope, 1), Intercept: dcmread.Float(el, tag.RescaleIntercept, 0)}
 	if err := plane(el, el, el, &f); err != nil {
 		return f, err
 	}
 	if f.Slope == 0 {
 		f.Slope = 1
 	}
-	f.SliceThickness = num(el, tag.SliceThickness, 0)
+	f.SliceThickness = dcmread.Float(el, tag.SliceThickness, 0)
 	return f, nil
 }
 
 // enhancedFrame reads one frame's functional groups, falling back to the shared groups.
 func enhancedFrame(pf, shared []*dicom.Element) (Frame, error) {
 	group := func(seq tag.Tag) []*dicom.Element {
-		if it := items(pf, seq); len(it) > 0 {
+		if it := dcmread.Items(pf, seq); len(it) > 0 {
 			return it[0]
 		}
-		if it := items(shared, seq); len(it) > 0 {
+		if it := dcmread.Items(shared, seq); len(it) > 0 {
 			return it[0]
 		}
 		return nil
@@ -242,15 +243,15 @@ func enhancedFrame(pf, shared []*dicom.Element) (Frame, error) {
 	if err := plane(group(tag.PlanePositionSequence), group(tag.PlaneOrientationSequence), group(tag.PixelMeasuresSequence), &f); err != nil {
 		return f, err
 	}
-	f.SliceThickness = num(group(tag.PixelMeasuresSequence), tag.SliceThickness, 0)
+	f.SliceThickness = dcmread.Float(group(tag.PixelMeasuresSequence), tag.SliceThickness, 0)
 	if pv := group(tag.PixelValueTransformationSequence); pv != nil {
-		f.Slope, f.Intercept = num(pv, tag.RescaleSlope, 1), num(pv, tag.RescaleIntercept, 0)
+		f.Slope, f.Intercept = dcmread.Float(pv, tag.RescaleSlope, 1), dcmread.Float(pv, tag.RescaleIntercept, 0)
 		if f.Slope == 0 {
 			f.Slope = 1
 		}
 	}
 	if si := group(tag.SegmentIdentificationSequence); si != nil {
-		f.Segment = int(num(si, tag.ReferencedSegmentNumber, 0))
+		f.Segment = int(dcmread.Float(si, tag.ReferencedSegmentNumber, 0))
 	}
 	return f, nil
 }
@@ -258,7 +259,7 @@ func enhancedFrame(pf, shared []*dicom.Element) (Frame, error) {
 // enhancedSequence maps Enhanced MR sequence attributes onto the classic ones series selection uses.
 func (in *Instance) enhancedSequence(el, shared []*dicom.Element) {
 	if len(in.ScanningSequence) == 0 {
-		switch strings.ToUpper(str(el, tag.EchoPulseSequence)) {
+		switch strings.ToUpper(dcmread.String(el, tag.EchoPulseSequence)) {
 		case "SPIN":
 			in.ScanningSequence = append(in.ScanningSequence, "SE")
 		case "GRADIENT":
@@ -266,13 +267,13 @@ func (in *Instance) enhancedSequence(el, shared []*dicom.Element) {
 		case "BOTH":
 			in.ScanningSequence = append(in.ScanningSequence, "SE", "GR")
 		}
-		if strings.EqualFold(str(el, tag.InversionRecovery), "YES") {
+		if strings.EqualFold(dcmread.String(el, tag.InversionRecovery), "YES") {
 			in.ScanningSequence = append(in.ScanningSequence, "IR")
 		}
 	}
 	lookup := func(seq, t tag.Tag) float64 {
-		if it := items(shared, seq); len(it) > 0 {
-			return num(it[0], t, 0)
+		if it := dcmread.Items(shared, seq); len(it) > 0 {
+			return dcmread.Float(it[0], t, 0)
 		}
 		return 0
 	}
@@ -289,15 +290,15 @@ func (in *Instance) enhancedSequence(el, shared []*dicom.Element) {
 
 // plane fills position, orientation and pixel spacing, each from its own element list.
 func plane(pos, ori, meas []*dicom.Element, f *Frame) error {
-	p := nums(pos, tag.ImagePositionPatient)
+	p := dcmread.Floats(pos, tag.ImagePositionPatient)
 	if len(p) != 3 {
 		return fmt.Errorf("ImagePositionPatient (0020,0032) has %d values, want 3", len(p))
 	}
-	o := nums(ori, tag.ImageOrientationPatient)
+	o := dcmread.Floats(ori, tag.ImageOrientationPatient)
 	if len(o) != 6 {
 		return fmt.Errorf("ImageOrientationPatient (0020,0037) has %d values, want 6", len(o))
 	}
-	s := nums(meas, tag.PixelSpacing)
+	s := dcmread.Floats(meas, tag.PixelSpacing)
 	if len(s) != 2 || !(s[0] > 0) || !(s[1] > 0) {
 		return fmt.Errorf("PixelSpacing (0028,0030) = %v, want two positive values", s)
 	}
@@ -358,17 +359,6 @@ func (in *Instance) framePixels(n int, slope, intercept float64, dst []float64) 
 	}
 }
 
-// Element access helpers: values may be stored as strings (DS, IS, CS…) or numbers (US, FD…).
-
-func find(el []*dicom.Element, t tag.Tag) *dicom.Element {
-	for _, e := range el {
-		if e.Tag == t {
-			return e
-		}
-	}
-	return nil
-}
-
 func metaStr(ds *dicom.Dataset, t tag.Tag) string {
 	e, err := ds.FindElementByTag(t)
 	if err != nil {
@@ -378,89 +368,6 @@ func metaStr(ds *dicom.Dataset, t tag.Tag) string {
 		return strings.Trim(s[0], " \x00")
 	}
 	return ""
-}
-
-func strs(el []*dicom.Element, t tag.Tag) []string {
-	e := find(el, t)
-	if e == nil || e.Value == nil {
-		return nil
-	}
-	var out []string
-	switch v := e.Value.GetValue().(type) {
-	case []string:
-		for _, s := range v {
-			for _, part := range strings.Split(s, `\`) {
-				if p := strings.Trim(part, " \x00"); p != "" {
-					out = append(out, p)
-				}
-			}
-		}
-	}
-	return out
-}
-
-func str(el []*dicom.Element, t tag.Tag) string {
-	s := strs(el, t)
-	return strings.Join(s, `\`)
-}
-
-func nums(el []*dicom.Element, t tag.Tag) []float64 {
-	e := find(el, t)
-	if e == nil || e.Value == nil {
-		return nil
-	}
-	switch v := e.Value.GetValue().(type) {
-	case []float64:
-		return v
-	case []int:
-		out := make([]float64, len(v))
-		for i, x := range v {
-			out[i] = float64(x)
-		}
-		return out
-	case []string:
-		var out []float64
-		for _, s := range v {
-			for _, part := range strings.Split(s, `\`) {
-				part = strings.Trim(part, " \x00")
-				if part == "" {
-					continue
-				}
-				x, err := strconv.ParseFloat(part, 64)
-				if err != nil {
-					return nil
-				}
-				out = append(out, x)
-			}
-		}
-		return out
-	}
-	return nil
-}
-
-func num(el []*dicom.Element, t tag.Tag, def float64) float64 {
-	if v := nums(el, t); len(v) > 0 {
-		return v[0]
-	}
-	return def
-}
-
-func items(el []*dicom.Element, t tag.Tag) [][]*dicom.Element {
-	e := find(el, t)
-	if e == nil || e.Value == nil {
-		return nil
-	}
-	seq, ok := e.Value.GetValue().([]*dicom.SequenceItemValue)
-	if !ok {
-		return nil
-	}
-	out := make([][]*dicom.Element, 0, len(seq))
-	for _, it := range seq {
-		if els, ok := it.GetValue().([]*dicom.Element); ok {
-			out = append(out, els)
-		}
-	}
-	return out
 }
 
 func dot(a, b []float64) float64 { return a[0]*b[0] + a[1]*b[1] + a[2]*b[2] }

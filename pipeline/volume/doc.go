@@ -7,5 +7,5 @@
 // Errors that concern one series are *SeriesError values whose message names the series and the reason, so a
 // study's status can show them.
 //
-// Imports: the standard library, pipeline/image, github.com/suyashkumar/dicom (parsing only).
+// Imports: the standard library, pipeline/image, pipeline/dcmread, github.com/suyashkumar/dicom (parsing only).
 package volume
