@@ -15,31 +15,13 @@ import (
 	"github.com/sacrum-dev/sacrum/pipeline/study"
 )
 
-// predictionReport is prediction.json of `sacrum predict`: the node's predictions for the study.
+// predictionReport is prediction.json of `sacrum predict`: the node's predictions for the study, with
+// the fields of the study summary's predictions (node.Summaries).
 type predictionReport struct {
-	ResearchUseOnly string               `json:"research_use_only"`
-	Model           string               `json:"model"`
-	Clinical        map[string]string    `json:"clinical_inputs"`
-	Predictions     []endpointPrediction `json:"predictions"`
-}
-
-// endpointPrediction is one endpoint in prediction.json.
-type endpointPrediction struct {
-	Endpoint        string                `json:"endpoint"`
-	Variant         string                `json:"variant"` // DLRC, or DLR-only when clinical inputs are missing
-	Probability     float64               `json:"probability"`
-	Threshold       float64               `json:"threshold"`
-	Responder       bool                  `json:"responder"`
-	DLRScore        float64               `json:"dlr_score"`
-	MissingClinical []string              `json:"missing_clinical,omitempty"`
-	TopFeatures     []featureContribution `json:"top_features"`
-}
-
-// featureContribution is one input's SHAP value (log-odds).
-type featureContribution struct {
-	Name  string  `json:"name"`
-	Value float64 `json:"value"`
-	SHAP  float64 `json:"shap"`
+	ResearchUseOnly string                   `json:"research_use_only"`
+	Model           string                   `json:"model"`
+	Clinical        map[string]string        `json:"clinical_inputs"`
+	Predictions     []node.PredictionSummary `json:"predictions"`
 }
 
 // studyPrediction analyses a study's files and applies the configured bundle exactly as the node does
@@ -77,14 +59,7 @@ func studyPrediction(ctx context.Context, pc PipelineConfig, paths []string, cli
 		}
 	}
 	rep := &predictionReport{ResearchUseOnly: researchOnly, Model: nc.Model.Name + " " + nc.Model.Version, Clinical: used}
-	for _, p := range preds {
-		e := endpointPrediction{Endpoint: p.Endpoint, Variant: p.Variant, Probability: p.Probability, Threshold: p.Threshold,
-			Responder: p.Responder, DLRScore: p.DLRScore, MissingClinical: p.MissingClinical}
-		for _, c := range p.TopFeatures {
-			e.TopFeatures = append(e.TopFeatures, featureContribution{Name: c.Name, Value: c.Value, SHAP: c.SHAP})
-		}
-		rep.Predictions = append(rep.Predictions, e)
-	}
+	rep.Predictions = node.Summaries(preds)
 	return an, rep, nil
 }
 

@@ -132,7 +132,30 @@ type PredictionSummary struct {
 	Responder       bool     `json:"responder"`
 	DLRScore        float64  `json:"dlr_score"`
 	MissingClinical []string `json:"missing_clinical,omitempty"`
-	TopFeatures     []string `json:"top_features"`
+	// TopFeatures are the largest SHAP contributions, as in the SR and on the card.
+	TopFeatures []FeatureContribution `json:"top_features"`
+}
+
+// FeatureContribution is one model input: its value and its SHAP value (on the log-odds of response).
+type FeatureContribution struct {
+	Name  string  `json:"name"`
+	Value float64 `json:"value"`
+	SHAP  float64 `json:"shap"`
+}
+
+// Summaries are the summaries of predictions: in a study's summary, and in prediction.json of `sacrum
+// predict`, which gives the same numbers without a node.
+func Summaries(preds []Prediction) []PredictionSummary {
+	out := make([]PredictionSummary, 0, len(preds))
+	for _, pr := range preds {
+		ps := PredictionSummary{Endpoint: pr.Endpoint, Variant: pr.Variant, Probability: pr.Probability,
+			Threshold: pr.Threshold, Responder: pr.Responder, DLRScore: pr.DLRScore, MissingClinical: pr.MissingClinical}
+		for _, c := range pr.TopFeatures {
+			ps.TopFeatures = append(ps.TopFeatures, FeatureContribution{Name: c.Name, Value: c.Value, SHAP: c.SHAP})
+		}
+		out = append(out, ps)
+	}
+	return out
 }
 
 // StageSummary is one stage's duration.
@@ -443,14 +466,7 @@ func (p *Pipeline) summary(an *study.Analysis, preds []Prediction, ignored int, 
 	for _, d := range sel.Decisions {
 		s.Series = append(s.Series, SeriesDecision{Number: d.Number, Role: d.Role, Reason: d.Reason})
 	}
-	for _, pr := range preds {
-		ps := PredictionSummary{Endpoint: pr.Endpoint, Variant: pr.Variant, Probability: pr.Probability,
-			Threshold: pr.Threshold, Responder: pr.Responder, DLRScore: pr.DLRScore, MissingClinical: pr.MissingClinical}
-		for _, c := range pr.TopFeatures {
-			ps.TopFeatures = append(ps.TopFeatures, c.Name)
-		}
-		s.Predictions = append(s.Predictions, ps)
-	}
+	s.Predictions = Summaries(preds)
 	if r.Predecessor != nil {
 		s.Predecessor = r.Predecessor.SOPInstanceUID
 	}
