@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -12,6 +11,8 @@ import (
 	"runtime"
 	"sort"
 	"sync"
+
+	"golang.org/x/sync/errgroup"
 
 	"github.com/sacrum-dev/sacrum/pipeline/image"
 	"github.com/sacrum-dev/sacrum/pipeline/study"
@@ -118,60 +119,38 @@ func cohortPatients(dir string) ([]string, error) {
 	return ids, nil
 }
 
-// cohortFeatures computes the rows of every patient, workers patients at a time.
+// cohortFeatures computes the rows of every patient, workers patients at a time; the first failure
+// cancels the others.
 func cohortFeatures(ctx context.Context, an *study.Analyzer, dir string, patients []string, workers int,
 	progress func(done, total int)) ([]study.Row, error) {
 	if workers <= 0 {
 		workers = runtime.GOMAXPROCS(0)
 	}
-	workers = min(workers, len(patients))
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
 	rows := make([][]study.Row, len(patients))
-	errs := make([]error, len(patients))
-	jobs := make(chan int)
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(workers)
 	var mu sync.Mutex
 	done := 0
-	var wg sync.WaitGroup
-	for range workers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := range jobs {
-				if ctx.Err() != nil {
-					continue
-				}
-				rows[i], errs[i] = patientFeatures(ctx, an, filepath.Join(dir, "patients", patients[i]), patients[i])
-				if errs[i] != nil {
-					errs[i] = fmt.Errorf("patient %s: %w", patients[i], errs[i])
-					cancel()
-					continue
-				}
-				mu.Lock()
-				done++
-				if progress != nil {
-					progress(done, len(patients))
-				}
-				mu.Unlock()
+	for i, id := range patients {
+		if gctx.Err() != nil {
+			break
+		}
+		g.Go(func() error {
+			r, err := patientFeatures(gctx, an, filepath.Join(dir, "patients", id), id)
+			if err != nil {
+				return fmt.Errorf("patient %s: %w", id, err)
 			}
-		}()
+			rows[i] = r
+			mu.Lock()
+			done++
+			if progress != nil {
+				progress(done, len(patients))
+			}
+			mu.Unlock()
+			return nil
+		})
 	}
-feed:
-	for i := range patients {
-		select {
-		case jobs <- i:
-		case <-ctx.Done():
-			break feed
-		}
-	}
-	close(jobs)
-	wg.Wait()
-	for _, err := range errs {
-		if err != nil && !errors.Is(err, context.Canceled) {
-			return nil, err // the first failure; the others were cancelled by it
-		}
-	}
-	if err := errors.Join(errs...); err != nil {
+	if err := g.Wait(); err != nil {
 		return nil, err
 	}
 	if err := ctx.Err(); err != nil {

@@ -12,6 +12,6 @@
 // UIDs derived from the seed under UIDRoot, independent per-patient random streams so that the number of
 // workers does not change a byte.
 //
-// Imports: the standard library, pipeline/image (grids, label maps, NIfTI) and pipeline/dcmwrite
+// Imports: the standard library, golang.org/x/sync/errgroup, pipeline/image (grids, label maps, NIfTI) and pipeline/dcmwrite
 // (Part 10 encoding). It must not import dimse/, store/ or other pipeline packages.
 package synth

@@ -9,6 +9,8 @@ import (
 	"path/filepath"
 	"runtime"
 	"sync"
+
+	"golang.org/x/sync/errgroup"
 )
 
 // Options configures Generate.
@@ -69,64 +71,36 @@ func Generate(ctx context.Context, opt Options) (*Cohort, error) {
 	if workers <= 0 {
 		workers = runtime.GOMAXPROCS(0)
 	}
-	workers = min(workers, len(recs))
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	jobs := make(chan int)
-	var (
-		mu       sync.Mutex
-		done     int
-		firstErr error
-	)
-	fail := func(err error) {
-		mu.Lock()
-		if firstErr == nil {
-			firstErr = err
-		}
-		mu.Unlock()
-		cancel()
-	}
-	var wg sync.WaitGroup
-	for w := 0; w < workers; w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := range jobs {
-				if ctx.Err() != nil {
-					continue
-				}
-				st, err := Render(opt.Seed, recs[i], img)
-				if err != nil {
-					fail(err)
-					continue
-				}
-				paths, err := st.Write(PatientDir(opt.Out, recs[i].PatientID))
-				if err != nil {
-					fail(err)
-					continue
-				}
-				mu.Lock()
-				done++
-				c.Files[i] = paths
-				if opt.Progress != nil {
-					opt.Progress(done, len(recs))
-				}
-				mu.Unlock()
-			}
-		}()
-	}
-feed:
+	// Patients are written workers at a time; the first failure cancels the others.
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(workers)
+	var mu sync.Mutex
+	done := 0
 	for i := range recs {
-		select {
-		case jobs <- i:
-		case <-ctx.Done():
-			break feed
+		if gctx.Err() != nil {
+			break
 		}
+		g.Go(func() error {
+			st, err := Render(opt.Seed, recs[i], img)
+			if err != nil {
+				return err
+			}
+			paths, err := st.Write(PatientDir(opt.Out, recs[i].PatientID))
+			if err != nil {
+				return err
+			}
+			c.Files[i] = paths
+			mu.Lock()
+			done++
+			if opt.Progress != nil {
+				opt.Progress(done, len(recs))
+			}
+			mu.Unlock()
+			return nil
+		})
 	}
-	close(jobs)
-	wg.Wait()
-	if firstErr != nil {
-		return nil, firstErr
+	if err := g.Wait(); err != nil {
+		return nil, err
 	}
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("synth: %w", err)
