@@ -65,14 +65,8 @@ func (c *DemoCommand) Run(ctx context.Context, args []string) error {
 	timeout := fs.Duration("timeout", 60*time.Second, "give up when the results have not arrived after this long")
 	asJSON := fs.Bool("json", false, "print the result as JSON")
 	withSEG := fs.Bool("with-seg", false, "also send reader 1's DICOM SEG: the node uses it instead of the segmentation model")
-	if err := fs.Parse(args); err != nil {
-		if err == flag.ErrHelp {
-			return err
-		}
-		return usageError("sacrum demo: %v", err)
-	}
-	if fs.NArg() != 0 {
-		return usageError("sacrum demo: unexpected argument %q", fs.Arg(0))
+	if err := parseFlags(fs, args, "sacrum demo", true); err != nil {
+		return err
 	}
 	dir := *dirFlag
 	if dir == "" {

@@ -62,11 +62,8 @@ func (c *EchoCommand) Run(ctx context.Context, args []string) error {
 	fs.SetOutput(io.Discard)
 	var f scuFlags
 	f.register(fs)
-	if err := fs.Parse(args); err != nil {
-		if err == flag.ErrHelp {
-			return err
-		}
-		return usageError("sacrum echo: %v", err)
+	if err := parseFlags(fs, args, "sacrum echo", false); err != nil {
+		return err
 	}
 	if fs.NArg() != 1 {
 		return usageError("sacrum echo: want exactly one HOST:PORT")

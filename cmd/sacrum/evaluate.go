@@ -44,14 +44,8 @@ func (c *EvaluateCommand) Run(ctx context.Context, args []string) error {
 	clinical := fs.String("clinical", "", "clinical CSV with the outcome columns for --bundle")
 	endpoint := fs.String("endpoint", "", "with --bundle: only this endpoint (default: every endpoint with an outcome column)")
 	split := fs.String("split", "", "with --bundle: only patients of this split (train or test) of the clinical CSV")
-	if err := fs.Parse(args); err != nil {
-		if err == flag.ErrHelp {
-			return err
-		}
-		return usageError("sacrum evaluate: %v", err)
-	}
-	if fs.NArg() != 0 {
-		return usageError("sacrum evaluate: unexpected argument %q", fs.Arg(0))
+	if err := parseFlags(fs, args, "sacrum evaluate", true); err != nil {
+		return err
 	}
 	if *bundle != "" {
 		if *predictions != "" || *outcome != "" || *reference != "" {

@@ -35,14 +35,8 @@ func (c *FeaturesCommand) Run(ctx context.Context, args []string) error {
 	cfgPath := fs.String("config", "", "config.yaml (its pipeline section: feature models, series selection)")
 	workers := fs.Int("workers", 0, "patients in parallel (0 = number of CPUs)")
 	quiet := fs.Bool("quiet", false, "no progress bar")
-	if err := fs.Parse(args); err != nil {
-		if err == flag.ErrHelp {
-			return err
-		}
-		return usageError("sacrum features: %v", err)
-	}
-	if fs.NArg() != 0 {
-		return usageError("sacrum features: unexpected argument %q", fs.Arg(0))
+	if err := parseFlags(fs, args, "sacrum features", true); err != nil {
+		return err
 	}
 	if *cohort == "" || *out == "" {
 		return usageError("sacrum features: --cohort and --out are required (see 'sacrum help features')")

@@ -33,6 +33,21 @@ func usageError(format string, a ...any) error {
 	return &ExitError{Code: 2, Err: fmt.Errorf(format, a...)}
 }
 
+// parseFlags parses a command's arguments into fs: -h gives flag.ErrHelp, a bad flag is a usage
+// error (exit 2) naming the command ("sacrum train"). With noArgs a positional argument is one too.
+func parseFlags(fs *flag.FlagSet, args []string, command string, noArgs bool) error {
+	if err := fs.Parse(args); err != nil {
+		if err == flag.ErrHelp {
+			return err
+		}
+		return usageError("%s: %v", command, err)
+	}
+	if noArgs && fs.NArg() != 0 {
+		return usageError("%s: unexpected argument %q", command, fs.Arg(0))
+	}
+	return nil
+}
+
 // Main holds the streams of one invocation so tests can run commands in-process.
 type Main struct {
 	Stdout io.Writer

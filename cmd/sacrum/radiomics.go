@@ -37,14 +37,8 @@ func (c *RadiomicsCommand) Run(ctx context.Context, args []string) error {
 	naming := fs.String("naming", "pyradiomics", "feature names: pyradiomics or ibsi")
 	asJSON := fs.Bool("json", false, "print one JSON object")
 	asCSV := fs.Bool("csv", false, "print CSV (a header row of names and a row of values)")
-	if err := fs.Parse(args); err != nil {
-		if err == flag.ErrHelp {
-			return err
-		}
-		return usageError("sacrum radiomics: %v", err)
-	}
-	if fs.NArg() != 0 {
-		return usageError("sacrum radiomics: unexpected argument %q", fs.Arg(0))
+	if err := parseFlags(fs, args, "sacrum radiomics", true); err != nil {
+		return err
 	}
 	if *imgPath == "" || *maskPath == "" {
 		return usageError("sacrum radiomics: --image and --mask are required")

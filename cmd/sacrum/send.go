@@ -36,11 +36,8 @@ func (c *SendCommand) Run(ctx context.Context, args []string) error {
 	var f scuFlags
 	f.register(fs)
 	asJSON := fs.Bool("json", false, "print results as JSON")
-	if err := fs.Parse(args); err != nil {
-		if err == flag.ErrHelp {
-			return err
-		}
-		return usageError("sacrum send: %v", err)
+	if err := parseFlags(fs, args, "sacrum send", false); err != nil {
+		return err
 	}
 	if fs.NArg() < 2 {
 		return usageError("sacrum send: want HOST:PORT and at least one FILE or DIR")

@@ -46,14 +46,8 @@ func (c *ServeCommand) Run(ctx context.Context, args []string) error {
 	fsync := fs.Bool("fsync", true, "fsync each received instance before answering success (node.fsync)")
 	logLevel := fs.String("log-level", "info", "log level: debug, info, warn, error")
 	logJSON := fs.Bool("log-json", false, "log in JSON instead of text")
-	if err := fs.Parse(args); err != nil {
-		if err == flag.ErrHelp {
-			return err
-		}
-		return usageError("sacrum serve: %v", err)
-	}
-	if fs.NArg() > 0 {
-		return usageError("sacrum serve: unexpected argument %q", fs.Arg(0))
+	if err := parseFlags(fs, args, "sacrum serve", true); err != nil {
+		return err
 	}
 	cfg, err := LoadConfig(*configPath)
 	if err != nil {

@@ -33,14 +33,8 @@ func (c *StatusCommand) Run(ctx context.Context, args []string) error {
 	adminAddr := fs.String("admin", "", "admin HTTP address of the running node (admin.listen)")
 	dataDir := fs.String("data-dir", "", "data directory, read when the node is not running (store.data_dir)")
 	state := fs.String("state", "", "only studies in this state")
-	if err := fs.Parse(args); err != nil {
-		if err == flag.ErrHelp {
-			return err
-		}
-		return usageError("sacrum status: %v", err)
-	}
-	if fs.NArg() > 0 {
-		return usageError("sacrum status: unexpected argument %q", fs.Arg(0))
+	if err := parseFlags(fs, args, "sacrum status", true); err != nil {
+		return err
 	}
 	var st store.State
 	if *state != "" {

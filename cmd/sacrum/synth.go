@@ -55,14 +55,8 @@ func (c *SynthCommand) Run(ctx context.Context, args []string) error {
 	withSEG := fs.Bool("with-seg", false, "also send the reader-1 SEG with --send")
 	asJSON := fs.Bool("json", false, "print JSON instead of a table")
 	quiet := fs.Bool("quiet", false, "no progress bar")
-	if err := fs.Parse(args); err != nil {
-		if err == flag.ErrHelp {
-			return err
-		}
-		return usageError("sacrum synth: %v", err)
-	}
-	if fs.NArg() != 0 {
-		return usageError("sacrum synth: unexpected argument %q", fs.Arg(0))
+	if err := parseFlags(fs, args, "sacrum synth", true); err != nil {
+		return err
 	}
 	if *out == "" {
 		return usageError("sacrum synth: --out is required")

@@ -78,14 +78,8 @@ func (c *TrainCommand) Run(ctx context.Context, args []string) error {
 	out := fs.String("out", "", "bundle directory to write (required)")
 	params := fs.String("params", "", "PyRadiomics parameter file the features were extracted with (recorded in the bundle)")
 	asJSON := fs.Bool("json", false, "print the summary as JSON")
-	if err := fs.Parse(args); err != nil {
-		if err == flag.ErrHelp {
-			return err
-		}
-		return usageError("sacrum train: %v", err)
-	}
-	if fs.NArg() != 0 {
-		return usageError("sacrum train: unexpected argument %q", fs.Arg(0))
+	if err := parseFlags(fs, args, "sacrum train", true); err != nil {
+		return err
 	}
 	if *featuresPath == "" || *clinicalPath == "" || *out == "" {
 		return usageError("sacrum train: --features, --clinical and --out are required")
