@@ -51,28 +51,14 @@ func startServer(t testing.TB, mod func(*dimse.ServerConfig)) *testServer {
 	if mod != nil {
 		mod(&cfg)
 	}
-	srv, err := dimse.NewServer(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ts.addr = ln.Addr().String()
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- srv.Serve(ctx, ln) }()
+	// Registered first, so it runs after StartSCP's cleanup has stopped the server.
 	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("Serve: %v", err)
-		}
 		// The pool of receive files goes with the server.
 		if left, _ := os.ReadDir(ts.tmp); len(left) != 0 {
 			t.Errorf("%d files left in the temp dir after Serve returned", len(left))
 		}
 	})
+	ts.addr = dimsetest.StartSCP(t, cfg)
 	return ts
 }
 
