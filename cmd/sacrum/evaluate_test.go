@@ -20,38 +20,28 @@ var updateEvaluate = flag.Bool("update-evaluate", false, "rewrite the golden out
 // stdout, or the expected error in "error". JSON output is compared number
 // by number (±1e-9) so the last bits of floating point cannot break it.
 func TestEvaluateGolden(t *testing.T) {
-	dirs, err := filepath.Glob(filepath.Join("testdata", "evaluate", "*"))
-	if err != nil || len(dirs) == 0 {
-		t.Fatalf("no cases: %v", err)
-	}
-	for _, dir := range dirs {
-		t.Run(filepath.Base(dir), func(t *testing.T) {
-			raw, err := os.ReadFile(filepath.Join(dir, "args"))
-			if err != nil {
-				t.Fatal(err)
+	goldenCases(t, "evaluate", func(t *testing.T, dir, rawArgs string) {
+		csvPath := filepath.Join(dir, "predictions.csv")
+		args := []string{"evaluate"}
+		for _, a := range strings.Fields(rawArgs) {
+			if a == "predictions.csv" {
+				a = csvPath
 			}
-			csvPath := filepath.Join(dir, "predictions.csv")
-			args := []string{"evaluate"}
-			for _, a := range strings.Fields(string(raw)) {
-				if a == "predictions.csv" {
-					a = csvPath
-				}
-				args = append(args, a)
-			}
-			var stdout, stderr bytes.Buffer
-			m := &Main{Stdout: &stdout, Stderr: &stderr}
-			runErr := m.Run(context.Background(), args)
-			got, file := stdout.String(), "stdout"
-			if runErr != nil {
-				got, file = strings.ReplaceAll(runErr.Error(), csvPath, "predictions.csv")+"\n", "error"
-			}
-			if *updateEvaluate {
-				resetGolden(dir, "stdout", "error")
-			}
-			asJSON := file == "stdout" && strings.Contains(strings.Join(args, " "), "--json")
-			checkGolden(t, dir, file, got, *updateEvaluate, asJSON)
-		})
-	}
+			args = append(args, a)
+		}
+		var stdout, stderr bytes.Buffer
+		m := &Main{Stdout: &stdout, Stderr: &stderr}
+		runErr := m.Run(context.Background(), args)
+		got, file := stdout.String(), "stdout"
+		if runErr != nil {
+			got, file = strings.ReplaceAll(runErr.Error(), csvPath, "predictions.csv")+"\n", "error"
+		}
+		if *updateEvaluate {
+			resetGolden(dir, "stdout", "error")
+		}
+		asJSON := file == "stdout" && strings.Contains(strings.Join(args, " "), "--json")
+		checkGolden(t, dir, file, got, *updateEvaluate, asJSON)
+	})
 }
 
 // TestEvaluateMatchesR checks the JSON of the cohort case against the values

@@ -8,6 +8,26 @@ import (
 	"testing"
 )
 
+// goldenCases runs each case of testdata/<command>/<case>/ as a subtest, with the text of the case's
+// "args" file; directories without one (shared inputs) are not cases.
+func goldenCases(t *testing.T, command string, run func(t *testing.T, dir, args string)) {
+	t.Helper()
+	dirs, err := filepath.Glob(filepath.Join("testdata", command, "*", "args"))
+	if err != nil || len(dirs) == 0 {
+		t.Fatalf("no cases under testdata/%s: %v", command, err)
+	}
+	for _, a := range dirs {
+		dir := filepath.Dir(a)
+		t.Run(filepath.Base(dir), func(t *testing.T) {
+			raw, err := os.ReadFile(a)
+			if err != nil {
+				t.Fatal(err)
+			}
+			run(t, dir, string(raw))
+		})
+	}
+}
+
 // resetGolden removes a case's golden outputs before an -update-* run rewrites them, so a case
 // whose outcome changed (stdout ↔ error) keeps only the current one.
 func resetGolden(dir string, names ...string) {

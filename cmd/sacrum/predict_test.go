@@ -26,57 +26,47 @@ var updatePredict = flag.Bool("update-predict", false, "rewrite the golden outpu
 //
 // Successful runs are also checked against reader 1's labels (see checkPredictOutputs).
 func TestPredictGolden(t *testing.T) {
-	dirs, err := filepath.Glob(filepath.Join("testdata", "predict", "*"))
-	if err != nil || len(dirs) == 0 {
-		t.Fatalf("no cases: %v", err)
-	}
-	for _, dir := range dirs {
-		t.Run(filepath.Base(dir), func(t *testing.T) {
-			tmp := t.TempDir()
-			cohort, err := synth.Generate(context.Background(), synth.Options{Out: tmp, Patients: 1, Seed: 5, Matrix: 128, Workers: 1})
-			if err != nil {
-				t.Fatal(err)
-			}
-			study := synth.PatientDir(tmp, cohort.Records[0].PatientID)
-			out := filepath.Join(tmp, "out")
-			if b, err := os.ReadFile(filepath.Join(dir, "remove")); err == nil {
-				for _, p := range strings.Fields(string(b)) {
-					if err := os.RemoveAll(filepath.Join(study, p)); err != nil {
-						t.Fatal(err)
-					}
-				}
-			}
-			raw, err := os.ReadFile(filepath.Join(dir, "args"))
-			if err != nil {
-				t.Fatal(err)
-			}
-			caseDir, _ := filepath.Abs(dir)
-			args := []string{"predict"}
-			for _, a := range strings.Split(strings.TrimSpace(string(raw)), "\n") {
-				a = strings.NewReplacer("STUDY", study, "OUT", out, "CASE", caseDir).Replace(a)
-				args = append(args, a)
-			}
-			var stdout, stderr bytes.Buffer
-			runErr := (&Main{Stdout: &stdout, Stderr: &stderr}).Run(context.Background(), args)
-			var got, file string
-			if runErr != nil {
-				got, file = strings.NewReplacer(study, "STUDY", caseDir, "CASE").Replace(runErr.Error())+"\n", "error"
-			} else {
-				b, err := os.ReadFile(filepath.Join(out, "series.json"))
-				if err != nil {
+	goldenCases(t, "predict", func(t *testing.T, dir, rawArgs string) {
+		tmp := t.TempDir()
+		cohort, err := synth.Generate(context.Background(), synth.Options{Out: tmp, Patients: 1, Seed: 5, Matrix: 128, Workers: 1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		study := synth.PatientDir(tmp, cohort.Records[0].PatientID)
+		out := filepath.Join(tmp, "out")
+		if b, err := os.ReadFile(filepath.Join(dir, "remove")); err == nil {
+			for _, p := range strings.Fields(string(b)) {
+				if err := os.RemoveAll(filepath.Join(study, p)); err != nil {
 					t.Fatal(err)
 				}
-				got, file = strings.ReplaceAll(string(b), study, "STUDY"), "series.json"
 			}
-			if *updatePredict {
-				resetGolden(dir, "error", "series.json")
+		}
+		caseDir, _ := filepath.Abs(dir)
+		args := []string{"predict"}
+		for _, a := range strings.Split(strings.TrimSpace(rawArgs), "\n") {
+			a = strings.NewReplacer("STUDY", study, "OUT", out, "CASE", caseDir).Replace(a)
+			args = append(args, a)
+		}
+		var stdout, stderr bytes.Buffer
+		runErr := (&Main{Stdout: &stdout, Stderr: &stderr}).Run(context.Background(), args)
+		var got, file string
+		if runErr != nil {
+			got, file = strings.NewReplacer(study, "STUDY", caseDir, "CASE").Replace(runErr.Error())+"\n", "error"
+		} else {
+			b, err := os.ReadFile(filepath.Join(out, "series.json"))
+			if err != nil {
+				t.Fatal(err)
 			}
-			checkGolden(t, dir, file, got, *updatePredict, false)
-			if runErr == nil {
-				checkPredictOutputs(t, study, out)
-			}
-		})
-	}
+			got, file = strings.ReplaceAll(string(b), study, "STUDY"), "series.json"
+		}
+		if *updatePredict {
+			resetGolden(dir, "error", "series.json")
+		}
+		checkGolden(t, dir, file, got, *updatePredict, false)
+		if runErr == nil {
+			checkPredictOutputs(t, study, out)
+		}
+	})
 }
 
 // checkPredictOutputs compares labels.nii.gz with reader 1 (exactly for a provided segmentation, Dice ≥ 0.75

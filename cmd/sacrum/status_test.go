@@ -116,38 +116,28 @@ var (
 // Random result UIDs and timestamps are masked.
 func TestStatusGolden(t *testing.T) {
 	dataDir, adminAddr := statusFixture(t)
-	dirs, err := filepath.Glob(filepath.Join("testdata", "status", "*"))
-	if err != nil || len(dirs) == 0 {
-		t.Fatalf("no cases: %v", err)
-	}
 	now := time.Now().Add(50 * time.Hour)
-	for _, dir := range dirs {
-		t.Run(filepath.Base(dir), func(t *testing.T) {
-			raw, err := os.ReadFile(filepath.Join(dir, "args"))
-			if err != nil {
-				t.Fatal(err)
-			}
-			args := []string{}
-			for _, a := range strings.Fields(string(raw)) {
-				a = strings.ReplaceAll(a, "DATADIR", dataDir)
-				a = strings.ReplaceAll(a, "ADMIN", adminAddr)
-				args = append(args, a)
-			}
-			var stdout, stderr bytes.Buffer
-			c := &StatusCommand{Stdout: &stdout, Stderr: &stderr, Now: func() time.Time { return now }}
-			runErr := c.Run(context.Background(), args)
-			got, file := stdout.String(), "stdout"
-			if runErr != nil {
-				got, file = runErr.Error()+"\n", "error"
-			}
-			got = strings.ReplaceAll(got, dataDir, "DATADIR")
-			got = strings.ReplaceAll(got, adminAddr, "ADMIN")
-			got = reRandomUID.ReplaceAllString(got, "2.25.X")
-			got = reTime.ReplaceAllString(got, `"TIME"`)
-			if *updateStatus {
-				resetGolden(dir, "stdout", "error")
-			}
-			checkGolden(t, dir, file, got, *updateStatus, false)
-		})
-	}
+	goldenCases(t, "status", func(t *testing.T, dir, rawArgs string) {
+		args := []string{}
+		for _, a := range strings.Fields(rawArgs) {
+			a = strings.ReplaceAll(a, "DATADIR", dataDir)
+			a = strings.ReplaceAll(a, "ADMIN", adminAddr)
+			args = append(args, a)
+		}
+		var stdout, stderr bytes.Buffer
+		c := &StatusCommand{Stdout: &stdout, Stderr: &stderr, Now: func() time.Time { return now }}
+		runErr := c.Run(context.Background(), args)
+		got, file := stdout.String(), "stdout"
+		if runErr != nil {
+			got, file = runErr.Error()+"\n", "error"
+		}
+		got = strings.ReplaceAll(got, dataDir, "DATADIR")
+		got = strings.ReplaceAll(got, adminAddr, "ADMIN")
+		got = reRandomUID.ReplaceAllString(got, "2.25.X")
+		got = reTime.ReplaceAllString(got, `"TIME"`)
+		if *updateStatus {
+			resetGolden(dir, "stdout", "error")
+		}
+		checkGolden(t, dir, file, got, *updateStatus, false)
+	})
 }

@@ -21,64 +21,54 @@ var updateSynth = flag.Bool("update-synth", false, "rewrite the golden outputs u
 // directory, $FILE a regular file), and the expected "stdout" (with the output directory written as $OUT)
 // and generated clinical.csv/truth.csv, or the expected "error" and exit code in "exit".
 func TestSynthGolden(t *testing.T) {
-	dirs, err := filepath.Glob(filepath.Join("testdata", "synth", "*"))
-	if err != nil || len(dirs) == 0 {
-		t.Fatalf("no cases: %v", err)
-	}
-	for _, dir := range dirs {
-		t.Run(filepath.Base(dir), func(t *testing.T) {
-			raw, err := os.ReadFile(filepath.Join(dir, "args"))
-			if err != nil {
-				t.Fatal(err)
+	goldenCases(t, "synth", func(t *testing.T, dir, rawArgs string) {
+		tmp := t.TempDir()
+		out := filepath.Join(tmp, "out")
+		file := filepath.Join(tmp, "file")
+		if err := os.WriteFile(file, nil, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		args := []string{"synth"}
+		for _, a := range strings.Split(strings.TrimSpace(rawArgs), "\n") {
+			args = append(args, strings.NewReplacer("$OUT", out, "$FILE", file).Replace(a))
+		}
+		var stdout, stderr bytes.Buffer
+		m := &Main{Stdout: &stdout, Stderr: &stderr}
+		runErr := m.Run(context.Background(), args)
+		got := map[string]string{}
+		if runErr != nil {
+			got["error"] = strings.NewReplacer(out, "$OUT", file, "$FILE").Replace(runErr.Error()) + "\n"
+			code := 1
+			var ee *ExitError
+			if errors.As(runErr, &ee) {
+				code = ee.Code
 			}
-			tmp := t.TempDir()
-			out := filepath.Join(tmp, "out")
-			file := filepath.Join(tmp, "file")
-			if err := os.WriteFile(file, nil, 0o644); err != nil {
-				t.Fatal(err)
-			}
-			args := []string{"synth"}
-			for _, a := range strings.Split(strings.TrimSpace(string(raw)), "\n") {
-				args = append(args, strings.NewReplacer("$OUT", out, "$FILE", file).Replace(a))
-			}
-			var stdout, stderr bytes.Buffer
-			m := &Main{Stdout: &stdout, Stderr: &stderr}
-			runErr := m.Run(context.Background(), args)
-			got := map[string]string{}
-			if runErr != nil {
-				got["error"] = strings.NewReplacer(out, "$OUT", file, "$FILE").Replace(runErr.Error()) + "\n"
-				code := 1
-				var ee *ExitError
-				if errors.As(runErr, &ee) {
-					code = ee.Code
+			got["exit"] = fmt.Sprintf("%d\n", code)
+		} else {
+			got["stdout"] = strings.ReplaceAll(stdout.String(), out, "$OUT")
+			for _, name := range []string{"clinical.csv", "truth.csv"} {
+				b, err := os.ReadFile(filepath.Join(out, name))
+				if err != nil {
+					t.Fatal(err)
 				}
-				got["exit"] = fmt.Sprintf("%d\n", code)
-			} else {
-				got["stdout"] = strings.ReplaceAll(stdout.String(), out, "$OUT")
-				for _, name := range []string{"clinical.csv", "truth.csv"} {
-					b, err := os.ReadFile(filepath.Join(out, name))
-					if err != nil {
-						t.Fatal(err)
-					}
-					got[name] = string(b)
-				}
+				got[name] = string(b)
 			}
-			if *updateSynth {
-				resetGolden(dir, "stdout", "error", "exit", "clinical.csv", "truth.csv")
+		}
+		if *updateSynth {
+			resetGolden(dir, "stdout", "error", "exit", "clinical.csv", "truth.csv")
+		}
+		for name, s := range got {
+			checkGolden(t, dir, name, s, *updateSynth, false)
+		}
+		if *updateSynth {
+			return
+		}
+		for _, name := range []string{"stdout", "error"} {
+			if _, err := os.Stat(filepath.Join(dir, name)); err == nil && got[name] == "" {
+				t.Errorf("expected %s, but the command gave %v", name, runErr)
 			}
-			for name, s := range got {
-				checkGolden(t, dir, name, s, *updateSynth, false)
-			}
-			if *updateSynth {
-				return
-			}
-			for _, name := range []string{"stdout", "error"} {
-				if _, err := os.Stat(filepath.Join(dir, name)); err == nil && got[name] == "" {
-					t.Errorf("expected %s, but the command gave %v", name, runErr)
-				}
-			}
-		})
-	}
+		}
+	})
 }
 
 // TestSynthLayout checks the files of a one-patient run against the documented layout.

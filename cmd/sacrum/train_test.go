@@ -28,76 +28,63 @@ var trainInputs = []string{"features.csv", "clinical.csv", "train.yaml"}
 // has them, bundle.json (number by number, ±1e-9) and selection.csv. Every
 // bundle written must load, and no output file may contain a NaN.
 func TestTrainGolden(t *testing.T) {
-	dirs, err := filepath.Glob(filepath.Join("testdata", "train", "*"))
-	if err != nil || len(dirs) == 0 {
-		t.Fatalf("no cases: %v", err)
-	}
-	for _, dir := range dirs {
-		if base := filepath.Base(dir); base == "data" || base == "gen" {
-			continue
+	goldenCases(t, "train", func(t *testing.T, dir, rawArgs string) {
+		out := filepath.Join(t.TempDir(), "bundle")
+		paths := map[string]string{"OUT": out}
+		for _, name := range trainInputs {
+			p := filepath.Join(dir, name)
+			if _, err := os.Stat(p); err != nil {
+				p = filepath.Join("testdata", "train", "data", name)
+			}
+			paths[name] = p
 		}
-		t.Run(filepath.Base(dir), func(t *testing.T) {
-			raw, err := os.ReadFile(filepath.Join(dir, "args"))
-			if err != nil {
-				t.Fatal(err)
+		args := []string{"train"}
+		for _, a := range strings.Fields(rawArgs) {
+			if p, ok := paths[a]; ok {
+				a = p
 			}
-			out := filepath.Join(t.TempDir(), "bundle")
-			paths := map[string]string{"OUT": out}
-			for _, name := range trainInputs {
-				p := filepath.Join(dir, name)
-				if _, err := os.Stat(p); err != nil {
-					p = filepath.Join("testdata", "train", "data", name)
-				}
-				paths[name] = p
+			args = append(args, a)
+		}
+		var stdout, stderr bytes.Buffer
+		m := &Main{Stdout: &stdout, Stderr: &stderr}
+		cmd := m.commands()["train"].(*TrainCommand)
+		cmd.Now = func() time.Time { return time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC) }
+		runErr := cmd.Run(context.Background(), args[1:])
+		var exit *ExitError
+		if errors.Is(runErr, flag.ErrHelp) || (runErr != nil && !errors.As(runErr, &exit) && strings.Contains(runErr.Error(), "panic")) {
+			t.Fatalf("unexpected: %v", runErr)
+		}
+		unpath := func(s string) string {
+			for tok, p := range paths {
+				s = strings.ReplaceAll(s, p, tok)
 			}
-			args := []string{"train"}
-			for _, a := range strings.Fields(string(raw)) {
-				if p, ok := paths[a]; ok {
-					a = p
-				}
-				args = append(args, a)
-			}
-			var stdout, stderr bytes.Buffer
-			m := &Main{Stdout: &stdout, Stderr: &stderr}
-			cmd := m.commands()["train"].(*TrainCommand)
-			cmd.Now = func() time.Time { return time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC) }
-			runErr := cmd.Run(context.Background(), args[1:])
-			var exit *ExitError
-			if errors.Is(runErr, flag.ErrHelp) || (runErr != nil && !errors.As(runErr, &exit) && strings.Contains(runErr.Error(), "panic")) {
-				t.Fatalf("unexpected: %v", runErr)
-			}
-			unpath := func(s string) string {
-				for tok, p := range paths {
-					s = strings.ReplaceAll(s, p, tok)
-				}
-				return s
-			}
-			got, file := unpath(stdout.String()), "stdout"
-			if runErr != nil {
-				got, file = unpath(runErr.Error())+"\n", "error"
-			}
-			golden := map[string]string{file: got}
-			if runErr == nil {
-				checkBundleDir(t, out)
-				for _, name := range []string{"bundle.json", "selection.csv"} {
-					if _, err := os.Stat(filepath.Join(dir, name)); err == nil || (*updateTrain && filepath.Base(dir) == "both") {
-						data, err := os.ReadFile(filepath.Join(out, name))
-						if err != nil {
-							t.Fatal(err)
-						}
-						golden[name] = string(data)
+			return s
+		}
+		got, file := unpath(stdout.String()), "stdout"
+		if runErr != nil {
+			got, file = unpath(runErr.Error())+"\n", "error"
+		}
+		golden := map[string]string{file: got}
+		if runErr == nil {
+			checkBundleDir(t, out)
+			for _, name := range []string{"bundle.json", "selection.csv"} {
+				if _, err := os.Stat(filepath.Join(dir, name)); err == nil || (*updateTrain && filepath.Base(dir) == "both") {
+					data, err := os.ReadFile(filepath.Join(out, name))
+					if err != nil {
+						t.Fatal(err)
 					}
+					golden[name] = string(data)
 				}
 			}
-			if *updateTrain {
-				resetGolden(dir, "stdout", "error")
-			}
-			for name, g := range golden {
-				asJSON := strings.HasSuffix(name, ".json") || (name == "stdout" && strings.Contains(string(raw), "--json"))
-				checkGolden(t, dir, name, g, *updateTrain, asJSON)
-			}
-		})
-	}
+		}
+		if *updateTrain {
+			resetGolden(dir, "stdout", "error")
+		}
+		for name, g := range golden {
+			asJSON := strings.HasSuffix(name, ".json") || (name == "stdout" && strings.Contains(rawArgs, "--json"))
+			checkGolden(t, dir, name, g, *updateTrain, asJSON)
+		}
+	})
 }
 
 // checkBundleDir checks what every successful run must write.
