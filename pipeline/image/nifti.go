@@ -91,14 +91,7 @@ func ReadNIfTIVolume(path string) (*Volume, error) {
 // ReadNIfTILabels reads a NIfTI-1 label map; voxel values must be integers in 0…255.
 func ReadNIfTILabels(path string) (*Labels, error) {
 	v, err := ReadNIfTIVolume(path)
-	if err != nil {
-		return nil, err
-	}
-	m, err := v.ToLabels()
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
-	}
-	return m, nil
+	return labelsOf(path, v, err)
 }
 
 // ToLabels converts a volume holding integer values 0…255 into a label map.
