@@ -180,12 +180,26 @@ type dirSet struct {
 }
 
 func (d *dirSet) add(dirs ...string) {
+	if d.seen == nil {
+		d.seen = map[string]bool{}
+	}
 	for _, dir := range dirs {
 		if !d.seen[dir] {
 			d.seen[dir] = true
 			d.order = append(d.order, dir)
 		}
 	}
+}
+
+// sync fsyncs every directory (all of them, even after a failure) and returns the failures.
+func (d *dirSet) sync() error {
+	var errs []error
+	for _, dir := range d.order {
+		if err := syncDir(dir); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
 }
 
 // isOwnResult reports whether an instance is one of our result objects routed back to us.
@@ -256,7 +270,7 @@ func (s *Store) commit(batch []*writeReq) {
 	s.ingestMu.Lock()
 	defer s.ingestMu.Unlock()
 	placed := map[string]*writeReq{}
-	dirs := &dirSet{seen: map[string]bool{}}
+	dirs := &dirSet{}
 	var records []*writeReq
 	for _, r := range batch {
 		if r.flush != nil {
@@ -273,15 +287,13 @@ func (s *Store) commit(batch []*writeReq) {
 		records = append(records, r)
 	}
 	if !s.cfg.NoSync {
-		for _, d := range dirs.order {
-			if err := syncDir(d); err != nil {
-				// A receive file whose move is lost is recovered at the next Open; any other
-				// file's Store is told.
-				s.log().Error("fsync directory of received instances", "err", err)
-				for _, r := range records {
-					if r.done != nil && r.err == nil {
-						r.err = err
-					}
+		if err := dirs.sync(); err != nil {
+			// A receive file whose move is lost is recovered at the next Open; any other file's
+			// Store is told.
+			s.log().Error("fsync directory of received instances", "err", err)
+			for _, r := range records {
+				if r.done != nil && r.err == nil {
+					r.err = err
 				}
 			}
 		}

@@ -61,7 +61,7 @@ func (s *Store) recoverFile(p string, now time.Time) error {
 	r := &writeReq{src: p, info: info, receive: true, inst: Instance{SOPInstanceUID: info.SOPInstanceUID,
 		SOPClassUID: info.SOPClassUID, StudyUID: info.StudyUID, SeriesUID: info.SeriesUID,
 		Path: instancePath(info), Received: fi.ModTime().UTC()}}
-	dirs := &dirSet{seen: map[string]bool{}}
+	dirs := &dirSet{}
 	if err := s.place(r, map[string]*writeReq{}, dirs); err != nil {
 		return fmt.Errorf("store: recover %s: %w", p, err)
 	}
@@ -69,10 +69,8 @@ func (s *Store) recoverFile(p string, now time.Time) error {
 		return nil
 	}
 	if !s.cfg.NoSync {
-		for _, d := range dirs.order {
-			if err := syncDir(d); err != nil {
-				return fmt.Errorf("store: recover %s: %w", p, err)
-			}
+		if err := dirs.sync(); err != nil {
+			return fmt.Errorf("store: recover %s: %w", p, err)
 		}
 	}
 	in := r.inst
