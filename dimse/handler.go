@@ -35,24 +35,24 @@ type StoreRequest struct {
 
 // StoredInstance is a received instance: a complete Part 10 file in the SCP's TempDir under a
 // receive-file name, with the completion marker in its preamble (see ReceivedComplete). Its directory
-// entry is durable; its content is once Durable returned nil: then a crash leaves it recoverable where
-// it is.
+// entry is durable, and its content too once Durable has returned nil: a crash then leaves it
+// recoverable where it is.
 type StoredInstance struct {
 	StoreRequest
 	Path string // Part 10 file; the handler owns it (must rename or remove it)
 	Size int64  // bytes of the Part 10 file
 
-	wait func() error // the fsync of Path (nil: nothing to wait for)
+	rx *rxFile // the SCP's handle on Path (nil: nothing to fsync)
 }
 
 // Durable fsyncs the file at Path (once; later calls return the first result) and closes the SCP's
 // handle. A handler may read the file before, but must call Durable before moving it into place, so
 // that a file in its final place is never a torn one. The SCP calls it too before answering success.
 func (si *StoredInstance) Durable() error {
-	if si.wait == nil {
+	if si.rx == nil {
 		return nil
 	}
-	return si.wait()
+	return si.rx.durable()
 }
 
 // StoreHandler receives instances from the C-STORE SCP.

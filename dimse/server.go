@@ -618,16 +618,16 @@ func (a *scpAssoc) finishStore(in *incoming) uint16 {
 	}
 	// The handler checks the file, then fsyncs it (Durable) before taking it; the response waits
 	// for the fsync too.
-	f := in.f
+	rx := &rxFile{f: in.f, noSync: a.s.cfg.NoFsync}
 	in.f = nil
-	inst := &StoredInstance{StoreRequest: in.req, Path: in.path, Size: in.size, wait: syncAndClose(f, a.s.cfg.NoFsync)}
+	inst := &StoredInstance{StoreRequest: in.req, Path: in.path, Size: in.size, rx: rx}
 	st, err := a.s.cfg.Handler.Store(a.ctx, inst)
-	if derr := inst.Durable(); derr != nil {
+	if err != nil || st != StatusSuccess {
+		rx.close() // refused: nothing to make durable
+	} else if derr := inst.Durable(); derr != nil {
 		// Whatever the handler did with it, the instance is not known to be on disk.
 		log.Error("fsync received file", "path", in.path, "err", derr)
-		if st == StatusSuccess {
-			st, err = StatusOutOfResources, derr
-		}
+		st, err = StatusOutOfResources, derr
 	}
 	if err != nil || st != StatusSuccess {
 		if err != nil && st == StatusSuccess {
@@ -641,20 +641,34 @@ func (a *scpAssoc) finishStore(in *incoming) uint16 {
 	return StatusSuccess
 }
 
-// syncAndClose returns the function that fsyncs (unless noSync) and closes f, once. The handler calls
-// it (Durable) after its own checks of the file, on the SCP's goroutine: measured on a 2-vCPU machine,
-// running the fsync in the background while the handler parsed was slower, the goroutine switch at
-// its end costing more than the parse it overlapped.
-func syncAndClose(f *os.File, noSync bool) func() error {
-	return sync.OnceValue(func() error {
-		if noSync {
-			return f.Close()
+// rxFile is the SCP's handle on a received file: durable fsyncs (unless noSync) and closes it, close
+// only closes it; whichever comes first decides. The handler calls durable (Durable) after its own
+// checks of the file, on the SCP's goroutine: measured on a 2-vCPU machine, running the fsync in the
+// background while the handler parsed was slower, the goroutine switch at its end costing more than
+// the parse it overlapped.
+type rxFile struct {
+	f      *os.File
+	noSync bool
+	once   sync.Once
+	err    error
+}
+
+func (r *rxFile) durable() error {
+	r.once.Do(func() {
+		if !r.noSync {
+			r.err = r.f.Sync()
 		}
-		err := f.Sync()
-		if cerr := f.Close(); err == nil {
-			err = cerr
+		if cerr := r.f.Close(); r.err == nil {
+			r.err = cerr
 		}
-		return err
+	})
+	return r.err
+}
+
+func (r *rxFile) close() {
+	r.once.Do(func() {
+		r.f.Close()
+		r.err = errors.New("receive file closed without fsync")
 	})
 }
 

@@ -399,9 +399,19 @@ func TestStoreStatuses(t *testing.T) {
 	t.Run("store fails", func(t *testing.T) {
 		h := &recordingHandler{dir: t.TempDir(), fail: true}
 		srv := startServer(t, func(c *dimse.ServerConfig) { c.Handler = h })
-		res, _ := dimse.SendFiles(context.Background(), srv.addr, client(), paths)
-		if res[0].Status != dimse.StatusOutOfResources {
-			t.Fatalf("status %04X, want A700", res[0].Status)
+		// The handler removes each file and never calls Durable: the SCP must still close it (a
+		// handle left open shows in /proc/self/fd as a link to a deleted file).
+		res, _ := dimse.SendFiles(context.Background(), srv.addr, client(), slices.Repeat(paths, 20))
+		for i, r := range res {
+			if r.Status != dimse.StatusOutOfResources {
+				t.Fatalf("file %d: status %04X, want A700", i, r.Status)
+			}
+		}
+		fds, _ := os.ReadDir("/proc/self/fd")
+		for _, fd := range fds {
+			if target, _ := os.Readlink(filepath.Join("/proc/self/fd", fd.Name())); strings.HasPrefix(target, srv.tmp) && strings.HasSuffix(target, " (deleted)") {
+				t.Errorf("refused receive file still open: %s", target)
+			}
 		}
 	})
 	t.Run("handler gets the request", func(t *testing.T) {
