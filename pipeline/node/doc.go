@@ -26,6 +26,6 @@
 // (StudyInput.Clinical is a snapshot taken when the job started).
 //
 // Imports: the standard library, github.com/suyashkumar/dicom (patient module and own-object check),
-// pipeline/image, pipeline/volume, pipeline/study, pipeline/learn, pipeline/report and store (for the
+// pipeline/image, pipeline/dcmread, pipeline/volume, pipeline/study, pipeline/learn, pipeline/report and store (for the
 // Pipeline interface and its types; store must not import pipeline/).
 package node

@@ -11,12 +11,12 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/suyashkumar/dicom"
 	dtag "github.com/suyashkumar/dicom/pkg/tag"
 
+	"github.com/sacrum-dev/sacrum/pipeline/dcmread"
 	"github.com/sacrum-dev/sacrum/pipeline/image"
 	"github.com/sacrum-dev/sacrum/pipeline/report"
 	"github.com/sacrum-dev/sacrum/pipeline/study"
@@ -283,18 +283,7 @@ func (p *Pipeline) isOwn(path string) bool {
 		p.cfg.Logger.Warn("unreadable result-class instance", "path", path, "err", err)
 		return false
 	}
-	return report.IsOwnObject(str(&ds, dtag.Manufacturer), str(&ds, dtag.DeviceSerialNumber), p.cfg.Node.UID)
-}
-
-func str(ds *dicom.Dataset, t dtag.Tag) string {
-	e, err := ds.FindElementByTag(t)
-	if err != nil {
-		return ""
-	}
-	if v, ok := e.Value.GetValue().([]string); ok && len(v) > 0 {
-		return strings.TrimSpace(v[0])
-	}
-	return ""
+	return report.IsOwnObject(dcmread.First(ds.Elements, dtag.Manufacturer), dcmread.First(ds.Elements, dtag.DeviceSerialNumber), p.cfg.Node.UID)
 }
 
 // Clinical gathers the raw clinical values of a study: the CSV folder, overridden by the JSON stored
@@ -449,10 +438,10 @@ func readSource(path string) (report.Source, error) {
 	if err != nil {
 		return s, fmt.Errorf("read patient and study of %s: %w", path, err)
 	}
-	s.StudyInstanceUID, s.AccessionNumber, s.StudyID = str(&ds, dtag.StudyInstanceUID), str(&ds, dtag.AccessionNumber), str(&ds, dtag.StudyID)
-	s.StudyDate, s.StudyTime, s.ReferringPhysician = str(&ds, dtag.StudyDate), str(&ds, dtag.StudyTime), str(&ds, dtag.ReferringPhysicianName)
-	s.PatientName, s.PatientID = str(&ds, dtag.PatientName), str(&ds, dtag.PatientID)
-	s.PatientBirthDate, s.PatientSex = str(&ds, dtag.PatientBirthDate), str(&ds, dtag.PatientSex)
+	s.StudyInstanceUID, s.AccessionNumber, s.StudyID = dcmread.First(ds.Elements, dtag.StudyInstanceUID), dcmread.First(ds.Elements, dtag.AccessionNumber), dcmread.First(ds.Elements, dtag.StudyID)
+	s.StudyDate, s.StudyTime, s.ReferringPhysician = dcmread.First(ds.Elements, dtag.StudyDate), dcmread.First(ds.Elements, dtag.StudyTime), dcmread.First(ds.Elements, dtag.ReferringPhysicianName)
+	s.PatientName, s.PatientID = dcmread.First(ds.Elements, dtag.PatientName), dcmread.First(ds.Elements, dtag.PatientID)
+	s.PatientBirthDate, s.PatientSex = dcmread.First(ds.Elements, dtag.PatientBirthDate), dcmread.First(ds.Elements, dtag.PatientSex)
 	return s, nil
 }
 

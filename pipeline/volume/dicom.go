@@ -139,7 +139,7 @@ func fromDataset(path string, ds *dicom.Dataset) (*Instance, error) {
 	if spp := dcmread.Float(el, tag.SamplesPerPixel, 1); spp != 1 {
 		return nil, fmt.Errorf("%s: SamplesPerPixel (0028,0002) = %g: only greyscale images are supported", path, spp)
 	}
-	ts := metaStr(ds, tag.TransferSyntaxUID)
+	ts := dcmread.First(ds.Elements, tag.TransferSyntaxUID)
 	order, ok := nativeSyntaxes[ts]
 	if !ok {
 		return nil, fmt.Errorf("%s: transfer syntax %q is compressed or unknown; send uncompressed (native) pixel data", path, ts)
@@ -357,17 +357,6 @@ func (in *Instance) framePixels(n int, slope, intercept float64, dst []float64) 
 			}
 		}
 	}
-}
-
-func metaStr(ds *dicom.Dataset, t tag.Tag) string {
-	e, err := ds.FindElementByTag(t)
-	if err != nil {
-		return ""
-	}
-	if s, ok := e.Value.GetValue().([]string); ok && len(s) > 0 {
-		return strings.Trim(s[0], " \x00")
-	}
-	return ""
 }
 
 func dot(a, b []float64) float64 { return a[0]*b[0] + a[1]*b[1] + a[2]*b[2] }
