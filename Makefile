@@ -7,7 +7,8 @@ export SACRUM_ORT_LIB ?= $(CURDIR)/.cache/onnxruntime-1.30.0/libonnxruntime.so.1
 # Debian's DCMTK and Orthanc stall ~45 ms per image without it.
 export TCP_NODELAY := 1
 GO ?= go
-FUZZTIME ?= 10s
+# Empty: each target runs its execution budget (scripts/fuzz-budgets.txt).
+FUZZTIME ?=
 
 .PHONY: all setup setup-minimal build demo test unit fuzz bench lint golden clean
 
@@ -31,13 +32,19 @@ unit:
 	$(GO) vet ./...
 	$(GO) test -count=1 -timeout 15m ./...
 
-# Each fuzz target runs briefly in CI; longer runs: make fuzz FUZZTIME=5m.
+# Each fuzz target runs its execution budget in CI; longer runs: make fuzz FUZZTIME=5m.
+# A failing target's output and the input it wrote under testdata/fuzz/ are printed (CI keeps no files).
 fuzz:
-	@set -e; for spec in $$(scripts/fuzz-targets.sh); do \
-		pkg=$${spec%%:*}; fn=$${spec##*:}; \
-		echo "fuzz $$pkg $$fn ($(FUZZTIME))"; \
-		$(GO) test -run='^$$' -fuzz="^$$fn\$$" -fuzztime=$(FUZZTIME) $$pkg >/dev/null; \
-	done
+	@set -eo pipefail; targets=$$(scripts/fuzz-targets.sh); log=$$(mktemp); \
+	for spec in $$targets; do \
+		IFS=: read -r pkg fn n <<< "$$spec"; t=$${FUZZTIME:-$${n}x}; \
+		echo "fuzz $$pkg $$fn ($$t)"; \
+		if ! $(GO) test -run='^$$' -fuzz="^$$fn\$$" -fuzztime=$$t -fuzzminimizetime=10s $$pkg > $$log 2>&1; then \
+			tail -n 60 $$log; rm -f $$log; \
+			for f in $$(git ls-files --others --exclude-standard $$pkg/testdata/fuzz); do echo "== $$f"; cat "$$f"; done; \
+			exit 1; \
+		fi; \
+	done; rm -f $$log
 
 bench: setup build
 	scripts/bench.sh
