@@ -3,12 +3,12 @@ package dimse
 import (
 	"context"
 	"log/slog"
-	"net"
 	"os"
 	"path/filepath"
-	"sync"
 	"testing"
 	"time"
+
+	"github.com/sacrum-dev/sacrum/dimse/internal/loopback"
 )
 
 // TestAbortMidDataset: a peer that aborts while sending a dataset leaves no partial file and no
@@ -78,30 +78,12 @@ func partial(dir string) int {
 }
 
 // startTestSCP runs a server with cfg on a free loopback port and returns its address and a stop
-// function (which waits for Serve to return). The server is stopped when the test ends if stop was
-// not called. (External tests use dimsetest.StartSCP; package dimse's own tests cannot import it.)
+// function (which waits for Serve to return; it runs when the test ends if not called before).
 func startTestSCP(t *testing.T, cfg ServerConfig) (addr string, stop func()) {
 	t.Helper()
 	srv, err := NewServer(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- srv.Serve(ctx, ln) }()
-	var once sync.Once
-	stop = func() {
-		once.Do(func() {
-			cancel()
-			if err := <-done; err != nil {
-				t.Errorf("Serve: %v", err)
-			}
-		})
-	}
-	t.Cleanup(stop)
-	return ln.Addr().String(), stop
+	return loopback.Serve(t, srv.Serve)
 }

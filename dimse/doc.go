@@ -17,6 +17,6 @@
 //	handler.go  the StoreHandler contract the store implements
 //
 // Imports: the standard library and github.com/grailbio/go-dicom/dicomio (dimsetest, for tests and
-// benchmarks, imports dimse). It must not import store/ or pipeline/ (data flows
+// benchmarks, imports dimse; dimse/internal/loopback starts test servers for both). It must not import store/ or pipeline/ (data flows
 // dimse → store → pipeline → store → dimse).
 package dimse

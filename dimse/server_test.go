@@ -58,7 +58,7 @@ func startServer(t testing.TB, mod func(*dimse.ServerConfig)) *testServer {
 			t.Errorf("%d files left in the temp dir after Serve returned", len(left))
 		}
 	})
-	ts.addr = dimsetest.StartSCP(t, cfg)
+	ts.addr, _ = dimsetest.StartSCP(t, cfg)
 	return ts
 }
 

@@ -7,11 +7,12 @@ import (
 	"encoding/hex"
 	"errors"
 	"log/slog"
-	"net"
 	"os"
 	"path/filepath"
 	"testing"
 	"time"
+
+	"github.com/sacrum-dev/sacrum/dimse/dimsetest"
 
 	"github.com/sacrum-dev/sacrum/dimse"
 	"github.com/sacrum-dev/sacrum/store"
@@ -33,22 +34,11 @@ func (h crashingHandler) Store(_ context.Context, si *dimse.StoredInstance) (uin
 func receiveWithoutStore(t *testing.T, dir string, paths []string) []string {
 	t.Helper()
 	h := crashingHandler{kept: make(chan string, len(paths))}
-	srv, err := dimse.NewServer(dimse.ServerConfig{AETitle: "SACRUM", TempDir: filepath.Join(dir, "incoming"), Handler: h,
+	addr, stop := dimsetest.StartSCP(t, dimse.ServerConfig{AETitle: "SACRUM", TempDir: filepath.Join(dir, "incoming"), Handler: h,
 		Allow: []dimse.AllowEntry{{AETitle: "*"}}, Logger: slog.New(slog.DiscardHandler)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() { srv.Serve(ctx, ln); close(done) }()
-	res, err := dimse.SendFiles(context.Background(), ln.Addr().String(),
+	res, err := dimse.SendFiles(context.Background(), addr,
 		dimse.ClientConfig{CallingAE: "A", CalledAE: "SACRUM", Timeout: 5 * time.Second}, paths)
-	cancel()
-	<-done
+	stop() // the store opens the same directory next
 	if err != nil {
 		t.Fatal(err)
 	}

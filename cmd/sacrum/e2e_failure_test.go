@@ -31,7 +31,7 @@ func (h rejectSR) Admit(ctx context.Context, req *dimse.StoreRequest) uint16 {
 func startDestination(t testing.TB, h func(dir string) dimse.StoreHandler) int {
 	t.Helper()
 	dir := t.TempDir()
-	addr := dimsetest.StartSCP(t, dimse.ServerConfig{AETitle: "PACS", Allow: []dimse.AllowEntry{{AETitle: "*"}},
+	addr, _ := dimsetest.StartSCP(t, dimse.ServerConfig{AETitle: "PACS", Allow: []dimse.AllowEntry{{AETitle: "*"}},
 		TempDir: filepath.Join(dir, "tmp"), Handler: h(dir), NoFsync: true})
 	return int(netip.MustParseAddrPort(addr).Port())
 }

@@ -22,9 +22,10 @@ var updateSCU = flag.Bool("update-scu", false, "rewrite the golden outputs under
 func startSCP(t *testing.T) string {
 	t.Helper()
 	dir := t.TempDir()
-	return dimsetest.StartSCP(t, dimse.ServerConfig{AETitle: "SACRUM", TempDir: filepath.Join(dir, "tmp"),
+	addr, _ := dimsetest.StartSCP(t, dimse.ServerConfig{AETitle: "SACRUM", TempDir: filepath.Join(dir, "tmp"),
 		Handler: dimse.DirHandler{Dir: dir}, Allow: []dimse.AllowEntry{{AETitle: "SACRUM"}},
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	return addr
 }
 
 // TestSCUGolden runs each case under testdata/echo/<case>/ and testdata/send/<case>/: the
