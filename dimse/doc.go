@@ -16,7 +16,7 @@
 //	client.go   the SCU: Dial / Echo / Store / Release, and Echo and SendFiles for whole jobs
 //	handler.go  the StoreHandler contract the store implements
 //
-// Imports: the standard library and github.com/grailbio/go-dicom/dicomio (dimsetest, for tests and
-// benchmarks, imports dimse; dimse/internal/loopback starts test servers for both). It must not import store/ or pipeline/ (data flows
-// dimse → store → pipeline → store → dimse).
+// Imports: the standard library and github.com/grailbio/go-dicom/dicomio. dimsetest (for tests and
+// benchmarks) imports dimse; dimse/internal/loopback starts the test servers of both. dimse must not
+// import store/ or pipeline/ (data flows dimse → store → pipeline → store → dimse).
 package dimse
