@@ -10,7 +10,7 @@ GO ?= go
 # Empty: each target runs its execution budget (scripts/fuzz-budgets.txt).
 FUZZTIME ?=
 
-.PHONY: all setup setup-minimal build demo test unit fuzz bench lint golden clean
+.PHONY: all setup setup-minimal build demo test unit race fuzz bench lint golden clean
 
 all: build
 
@@ -26,11 +26,15 @@ build:
 demo: setup-minimal build
 	bin/sacrum demo
 
-test: setup build unit fuzz
+test: setup build unit race fuzz
 
 unit:
 	$(GO) vet ./...
 	$(GO) test -count=1 -timeout 15m ./...
+
+# The race detector on the concurrent parts: the DICOM server, the store's writer and queue, the node.
+race:
+	$(GO) test -race -count=1 -timeout 15m ./dimse/... ./store/... ./pipeline/node
 
 # Each fuzz target runs its execution budget in CI; longer runs: make fuzz FUZZTIME=5m.
 # A failing target's output and the input it wrote under testdata/fuzz/ are printed (CI keeps no files).
