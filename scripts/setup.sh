@@ -21,6 +21,22 @@ need_go() {
 	fi
 }
 
+# retry runs a command up to three times, 5 s and 15 s apart: a registry's passing failure should not
+# fail CI.
+retry() {
+	local delay
+	for delay in 5 15 0; do
+		if "$@"; then
+			return 0
+		fi
+		[ "$delay" -eq 0 ] && break
+		echo "setup: '$*' failed; retrying in ${delay} s" >&2
+		sleep "$delay"
+	done
+	echo "setup: '$*' failed three times" >&2
+	return 1
+}
+
 apt_install() {
 	local missing=()
 	# command:package pairs; a package is installed only when its command is missing.
@@ -33,8 +49,8 @@ apt_install() {
 	if [ ${#missing[@]} -gt 0 ]; then
 		echo "setup: installing Debian packages: ${missing[*]}"
 		export DEBIAN_FRONTEND=noninteractive
-		apt-get update -qq
-		apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+		retry apt-get update -qq
+		retry apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 	fi
 }
 
@@ -46,7 +62,7 @@ ort() {
 	command -v npm >/dev/null 2>&1 || apt_install npm:npm
 	local tmp
 	tmp=$(mktemp -d)
-	(cd "$tmp" && npm pack --silent "onnxruntime-node@$ORT_VERSION" >/dev/null)
+	(cd "$tmp" && retry npm pack --silent "onnxruntime-node@$ORT_VERSION" >/dev/null)
 	tar -xzf "$tmp"/onnxruntime-node-"$ORT_VERSION".tgz -C "$tmp" package/bin/napi-v6/linux/x64
 	mkdir -p "$ORT_DIR"
 	cp "$tmp"/package/bin/napi-v6/linux/x64/libonnxruntime.so.* "$ORT_DIR"/
