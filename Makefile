@@ -39,16 +39,16 @@ race:
 # Each fuzz target runs its execution budget in CI; longer runs: make fuzz FUZZTIME=5m.
 # A failing target's output and the input it wrote under testdata/fuzz/ are printed (CI keeps no files).
 fuzz:
-	@set -eo pipefail; targets=$$(scripts/fuzz-targets.sh); log=$$(mktemp); \
+	@set -eo pipefail; targets=$$(scripts/fuzz-targets.sh); log=$$(mktemp); trap 'rm -f $$log' EXIT; \
 	for spec in $$targets; do \
 		IFS=: read -r pkg fn n <<< "$$spec"; t=$${FUZZTIME:-$${n}x}; \
 		echo "fuzz $$pkg $$fn ($$t)"; \
 		if ! $(GO) test -run='^$$' -fuzz="^$$fn\$$" -fuzztime=$$t -fuzzminimizetime=10s $$pkg > $$log 2>&1; then \
-			tail -n 60 $$log; rm -f $$log; \
+			tail -n 60 $$log; \
 			for f in $$(git ls-files --others --exclude-standard $$pkg/testdata/fuzz); do echo "== $$f"; cat "$$f"; done; \
 			exit 1; \
 		fi; \
-	done; rm -f $$log
+	done
 
 bench: setup build
 	scripts/bench.sh

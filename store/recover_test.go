@@ -12,9 +12,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/sacrum-dev/sacrum/dimse/dimsetest"
-
 	"github.com/sacrum-dev/sacrum/dimse"
+	"github.com/sacrum-dev/sacrum/dimse/dimsetest"
 	"github.com/sacrum-dev/sacrum/store"
 	"github.com/sacrum-dev/sacrum/store/storetest"
 )
